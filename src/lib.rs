@@ -1,1 +1,5 @@
-//! placeholder
+//! img-cloud's HTTP edge and startup, as a library so tests and the binary share one build path.
+pub mod config;
+pub mod http;
+pub mod startup;
+pub mod state;

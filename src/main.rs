@@ -1,1 +1,92 @@
-fn main(){}
+//! The `imgcloud` binary: `serve` (default), `user add`, and `render` for local files.
+use std::io::{BufRead, Write};
+use std::process::ExitCode;
+
+use imgcloud::config::Settings;
+use imgcloud::startup;
+use imgcloud_actors::domain::Role;
+
+const USAGE: &str = "usage:
+  imgcloud [serve]                              run the server
+  imgcloud user add --email E [--admin]         add a user (password from IMGCLOUD_NEW_PASSWORD or a prompt)
+  imgcloud render INPUT TRANSFORM OUTPUT        run the engine on a local file ('-' or '' for no transform)";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let words: Vec<&str> = args.iter().map(String::as_str).collect();
+    let result = match words.as_slice() {
+        [] | ["serve"] => serve(),
+        ["user", "add", rest @ ..] => user_add(rest),
+        ["render", input, transform, output] => render(input, transform, output),
+        ["-h" | "--help" | "help"] => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => Err(format!("unknown command\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("imgcloud: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn settings() -> Result<Settings, String> {
+    Settings::load().map_err(|e| format!("configuration: {e}"))
+}
+
+fn serve() -> Result<(), String> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("IMGCLOUD_LOG").unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let settings = settings()?;
+    let metrics = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().ok();
+    let sys = actix_web::rt::System::new();
+    sys.block_on(async move {
+        let app = startup::build(settings, metrics)?;
+        app.server.await.map_err(|e| e.to_string())
+    })
+}
+
+fn user_add(rest: &[&str]) -> Result<(), String> {
+    let mut email = None;
+    let mut role = Role::User;
+    let mut it = rest.iter();
+    while let Some(a) = it.next() {
+        match *a {
+            "--email" => email = it.next().map(|s| s.to_string()),
+            "--admin" => role = Role::Admin,
+            other => return Err(format!("unknown option '{other}'\n{USAGE}")),
+        }
+    }
+    let email = email.ok_or_else(|| format!("--email is required\n{USAGE}"))?;
+    let password = match std::env::var("IMGCLOUD_NEW_PASSWORD") {
+        Ok(p) => p,
+        Err(_) => {
+            print!("password for {email}: ");
+            std::io::stdout().flush().ok();
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line).map_err(|e| e.to_string())?;
+            line.trim_end_matches(['\r', '\n']).to_string()
+        }
+    };
+    let data = startup::open_data_dir(&settings()?)?;
+    let user = data.auth.create_user(&email, &password, role).map_err(|e| e.to_string())?;
+    println!("created {} {} (id {})", user.role.as_str(), user.email, user.id);
+    Ok(())
+}
+
+fn render(input: &str, transform: &str, output: &str) -> Result<(), String> {
+    let t = match transform {
+        "" | "-" => imgcloud_engine::Transform::default(),
+        s => imgcloud_engine::Transform::parse(s).map_err(|e| format!("invalid transform: {e}"))?,
+    };
+    let bytes = std::fs::read(input).map_err(|e| format!("{input}: {e}"))?;
+    let out = imgcloud_engine::render(&bytes, &t, &imgcloud_engine::RenderOptions::default()).map_err(|e| e.to_string())?;
+    std::fs::write(output, &out.bytes).map_err(|e| format!("{output}: {e}"))?;
+    println!("{} {}x{} {} bytes", out.content_type, out.width, out.height, out.bytes.len());
+    Ok(())
+}

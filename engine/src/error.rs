@@ -1,0 +1,29 @@
+//! Typed errors of the engine; the HTTP layer maps them to statuses, the engine never does.
+use thiserror::Error;
+
+use crate::transform::TransformError;
+
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum EngineError {
+    /// The transform string is malformed or out of range (HTTP maps to 400).
+    #[error(transparent)]
+    Transform(#[from] TransformError),
+    /// Bytes are not an accepted image type (SVG, HTML, zip, unknown). HTTP maps to 415.
+    #[error("unsupported media type: {0}")]
+    Unsupported(String),
+    /// Header dimensions exceed the input pixel cap. HTTP maps to 413.
+    #[error("image is {width}x{height} ({pixels} pixels), over the limit of {limit} pixels")]
+    TooManyPixels { width: u64, height: u64, pixels: u64, limit: u64 },
+    /// The file claims to be an accepted type but is truncated or corrupt. HTTP maps to 415 on upload.
+    #[error("could not decode image: {0}")]
+    Corrupt(String),
+    /// The render ran past the caller's time budget. HTTP maps to 503.
+    #[error("render exceeded its time budget of {0} ms")]
+    Deadline(u64),
+    /// The render would need more pixels than the caller's pixel budget. HTTP maps to 503.
+    #[error("render exceeded its pixel budget of {0} pixels")]
+    PixelBudget(u64),
+    /// Encoding failed inside a codec. HTTP maps to 500.
+    #[error("could not encode output: {0}")]
+    Encode(String),
+}

@@ -1,0 +1,149 @@
+//! Layered configuration: compiled defaults, then config files, then IMGCLOUD_* environment variables.
+use std::path::PathBuf;
+
+use config::{Config, Environment, File, FileFormat};
+use serde::Deserialize;
+
+const DEFAULTS: &str = include_str!("../config/default.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub admin: AdminSettings,
+    pub auth: AuthConfig,
+    pub rate_limit: RateLimitConfig,
+    pub upload: UploadConfig,
+    pub render: RenderConfig,
+    pub cache: CacheConfig,
+    pub delivery: DeliveryConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerSettings {
+    pub listen: String,
+    pub data_dir: PathBuf,
+    pub public_url: String,
+    pub workers: usize,
+    pub trusted_proxy: bool,
+    pub shutdown_timeout_secs: u64,
+    pub debug_routes: bool,
+    pub db_threads: usize,
+}
+
+#[derive(Clone, Deserialize)]
+pub struct AdminSettings {
+    pub email: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for AdminSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminSettings").field("email", &self.email).field("password", &"***").finish()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuthConfig {
+    pub bcrypt_cost: u32,
+    pub session_ttl_hours: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RateLimitConfig {
+    pub login_per_ip_per_minute: u32,
+    pub login_per_email_per_minute: u32,
+    pub upload_per_ip_per_minute: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct UploadConfig {
+    pub max_bytes: u64,
+    pub max_pixels: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RenderConfig {
+    pub threads: usize,
+    pub queue: usize,
+    pub timeout_ms: u64,
+    pub max_work_pixels: u64,
+    pub avif_speed: u8,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CacheConfig {
+    pub memory_bytes: u64,
+    pub disk_bytes: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DeliveryConfig {
+    pub max_age_secs: u64,
+    pub default_sign_ttl_secs: u64,
+}
+
+/// The short environment names the contract promises, and the keys they set.
+const SHORT_ENV: &[(&str, &str)] = &[
+    ("IMGCLOUD_LISTEN", "server.listen"),
+    ("IMGCLOUD_DATA_DIR", "server.data_dir"),
+    ("IMGCLOUD_PUBLIC_URL", "server.public_url"),
+    ("IMGCLOUD_ADMIN_EMAIL", "admin.email"),
+    ("IMGCLOUD_ADMIN_PASSWORD", "admin.password"),
+];
+
+impl Settings {
+    /// Loads the layers from the real environment.
+    pub fn load() -> Result<Settings, config::ConfigError> {
+        Self::load_from(|k| std::env::var(k).ok())
+    }
+
+    pub fn load_from(env: impl Fn(&str) -> Option<String>) -> Result<Settings, config::ConfigError> {
+        let mut b = Config::builder()
+            .add_source(File::from_str(DEFAULTS, FileFormat::Toml))
+            .add_source(File::with_name("config/local.toml").required(false));
+        if let Some(extra) = env("IMGCLOUD_CONFIG") {
+            b = b.add_source(File::with_name(&extra).required(true));
+        }
+        b = b.add_source(Environment::with_prefix("IMGCLOUD").prefix_separator("_").separator("__").try_parsing(true));
+        for (var, key) in SHORT_ENV {
+            b = b.set_override_option(*key, env(var))?;
+        }
+        let mut s: Settings = b.build()?.try_deserialize()?;
+        // An empty public_url is filled in by startup from the address actually bound (port 0 included).
+        s.server.public_url = s.server.public_url.trim_end_matches('/').to_string();
+        if s.delivery.default_sign_ttl_secs == 0 || s.delivery.default_sign_ttl_secs > 604_800 {
+            return Err(config::ConfigError::Message("delivery.default_sign_ttl_secs must be 1..=604800".into()));
+        }
+        Ok(s)
+    }
+
+    pub fn public_url(&self) -> &str {
+        &self.server.public_url
+    }
+
+    pub fn public_url_is_https(&self) -> bool {
+        self.server.public_url.starts_with("https://")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_then_env_layers() {
+        let s = Settings::load_from(|_| None).unwrap();
+        assert_eq!(s.server.listen, "127.0.0.1:8080");
+        assert_eq!(s.server.public_url, "");
+        assert_eq!(s.upload.max_bytes, 50 * 1024 * 1024);
+        let s = Settings::load_from(|k| match k {
+            "IMGCLOUD_LISTEN" => Some("0.0.0.0:9000".into()),
+            "IMGCLOUD_PUBLIC_URL" => Some("https://img.example/".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(s.server.listen, "0.0.0.0:9000");
+        assert_eq!(s.server.public_url, "https://img.example");
+        assert!(s.public_url_is_https());
+    }
+}

@@ -1,0 +1,75 @@
+//! /v1/auth/*: login, logout, me, change-password.
+use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
+use actix_web::{web, HttpRequest, HttpResponse};
+use imgcloud_actors::auth::{ChangePassword, Login, Logout};
+use imgcloud_actors::domain::Principal;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::http::error::ApiResult;
+use crate::http::extract::{client_ip, Authenticated, SessionAuth, SESSION_COOKIE};
+use crate::state::{ask, AppState};
+
+#[derive(Deserialize)]
+pub struct LoginBody {
+    email: String,
+    password: String,
+}
+
+#[derive(Deserialize)]
+pub struct ChangePasswordBody {
+    current_password: String,
+    new_password: String,
+}
+
+fn me_json(p: &Principal) -> serde_json::Value {
+    let mut v = serde_json::to_value(&p.user).unwrap_or_default();
+    v["via"] = serde_json::to_value(p.via).unwrap_or_default();
+    v
+}
+
+fn session_cookie(state: &AppState, value: String, max_age_secs: i64) -> Cookie<'static> {
+    Cookie::build(SESSION_COOKIE, value)
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.settings.public_url_is_https())
+        .max_age(CookieDuration::seconds(max_age_secs))
+        .finish()
+}
+
+pub async fn login(req: HttpRequest, state: web::Data<AppState>, body: web::Json<LoginBody>) -> ApiResult<HttpResponse> {
+    let rl = &state.settings.rate_limit;
+    let ip = client_ip(&req, state.settings.server.trusted_proxy);
+    let email = body.email.trim().to_ascii_lowercase();
+    state
+        .rate_limit(vec![(format!("login-ip:{ip}"), rl.login_per_ip_per_minute), (format!("login-email:{email}"), rl.login_per_email_per_minute)])
+        .await?;
+    let LoginBody { email, password } = body.into_inner();
+    let (user, token) = ask("auth", &state.auth, Login { email, password }).await?;
+    let cookie = session_cookie(&state, token, state.settings.auth.session_ttl_hours * 3600);
+    let me = me_json(&Principal { user, via: imgcloud_actors::domain::Via::Session });
+    Ok(HttpResponse::Ok().cookie(cookie).json(me))
+}
+
+pub async fn logout(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    if let Some(c) = req.cookie(SESSION_COOKIE) {
+        ask("auth", &state.auth, Logout { token: c.value().to_string() }).await?;
+    }
+    Ok(HttpResponse::Ok().cookie(session_cookie(&state, String::new(), 0)).json(json!({ "ok": true })))
+}
+
+pub async fn me(Authenticated(p): Authenticated) -> HttpResponse {
+    HttpResponse::Ok().json(me_json(&p))
+}
+
+pub async fn change_password(
+    s: SessionAuth,
+    state: web::Data<AppState>,
+    body: web::Json<ChangePasswordBody>,
+) -> ApiResult<HttpResponse> {
+    let b = body.into_inner();
+    let msg = ChangePassword { user_id: s.principal.user.id, current: b.current_password, new: b.new_password, keep_token: Some(s.token) };
+    ask("auth", &state.auth, msg).await?;
+    Ok(HttpResponse::Ok().json(json!({ "ok": true })))
+}

@@ -1,0 +1,63 @@
+//! The edge: JSON errors for 404/405/bad JSON, security headers, request ids, panic containment, health.
+use serde_json::Value;
+
+use crate::helpers::*;
+
+fn assert_security_headers(r: &reqwest::blocking::Response) {
+    let h = r.headers();
+    assert!(h.get("strict-transport-security").unwrap().to_str().unwrap().contains("max-age="));
+    assert!(h.get("content-security-policy").unwrap().to_str().unwrap().contains("default-src"));
+    assert_eq!(h.get("x-content-type-options").unwrap(), "nosniff");
+    assert!(h.get("referrer-policy").is_some());
+    assert_eq!(h.get("x-frame-options").unwrap(), "DENY");
+    assert!(!h.get("x-request-id").unwrap().is_empty());
+}
+
+#[test]
+fn unknown_route_and_wrong_method_are_json() {
+    let app = spawn_app();
+    let r = app.client().get(app.url("/v1/nope")).send().unwrap();
+    assert_security_headers(&r);
+    assert_error(r, 404);
+    let r = app.client().get(app.url("/definitely/not/here")).send().unwrap();
+    assert_error(r, 404);
+    let r = app.client().delete(app.url("/v1/auth/login")).send().unwrap();
+    assert_security_headers(&r);
+    assert_error(r, 405);
+    let r = app.client().post(app.url("/v1/auth/login")).header("content-type", "application/json").body("{not json").send().unwrap();
+    assert!(assert_error(r, 400).contains("JSON"));
+}
+
+#[test]
+fn every_response_has_security_headers_and_request_id() {
+    let app = spawn_app();
+    let r = app.client().get(app.url("/healthz")).send().unwrap();
+    assert_security_headers(&r);
+    let r = app.client().get(app.url("/healthz")).header("x-request-id", "abc-123").send().unwrap();
+    assert_eq!(r.headers().get("x-request-id").unwrap(), "abc-123");
+    let r = app.client().get(app.url("/readyz")).send().unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().unwrap()["database"], true);
+}
+
+#[test]
+fn handler_panic_is_a_500_and_server_survives() {
+    let app = spawn_app();
+    for _ in 0..3 {
+        let r = app.client().get(app.url("/v1/_debug/panic")).send().unwrap();
+        assert_security_headers(&r);
+        assert_error(r, 500);
+    }
+    assert_eq!(app.client().get(app.url("/healthz")).send().unwrap().status(), 200);
+    app.admin();
+}
+
+#[test]
+fn metrics_expose_request_counts() {
+    let app = spawn_app();
+    app.client().get(app.url("/healthz")).send().unwrap();
+    app.admin();
+    let text = app.client().get(app.url("/metrics")).send().unwrap().text().unwrap();
+    assert!(text.contains("http_requests_total"), "{text}");
+    assert!(text.contains("actor_mailbox_depth"), "{text}");
+}

@@ -1,0 +1,122 @@
+//! spawn_app(): the real binary on port 0 with a fresh data directory, and cookie-keeping clients.
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use reqwest::blocking::{Client, Response};
+use serde_json::{json, Value};
+
+pub const ADMIN_EMAIL: &str = "admin@test.local";
+pub const ADMIN_PASSWORD: &str = "admin-password-1";
+
+pub struct TestApp {
+    child: Child,
+    pub base: String,
+    pub dir: tempfile::TempDir,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn spawn_app() -> TestApp {
+    spawn_app_with(&[])
+}
+
+pub fn spawn_app_with(env: &[(&str, &str)]) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    spawn_in(dir, env)
+}
+
+/// Starts the binary over an existing data directory (restart tests reuse one).
+pub fn spawn_in(dir: tempfile::TempDir, env: &[(&str, &str)]) -> TestApp {
+    let log = std::fs::File::create(dir.path().join("server.log")).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_imgcloud"));
+    cmd.arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("IMGCLOUD_LISTEN", "127.0.0.1:0")
+        .env("IMGCLOUD_DATA_DIR", dir.path().join("data"))
+        .env("IMGCLOUD_ADMIN_EMAIL", ADMIN_EMAIL)
+        .env("IMGCLOUD_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .env("IMGCLOUD_AUTH__BCRYPT_COST", "4")
+        .env("IMGCLOUD_SERVER__DEBUG_ROUTES", "true")
+        .env("IMGCLOUD_SERVER__WORKERS", "2")
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(log));
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("start imgcloud");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(rest) = line.split("listening on ").nth(1) {
+                let _ = tx.send(rest.split_whitespace().next().unwrap_or_default().to_string());
+            }
+        }
+    });
+    let base = rx.recv_timeout(Duration::from_secs(60)).unwrap_or_else(|_| {
+        panic!("server did not start: {}", std::fs::read_to_string(dir.path().join("server.log")).unwrap_or_default())
+    });
+    let app = TestApp { child, base, dir };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if app.client().get(app.url("/healthz")).send().is_ok_and(|r| r.status() == 200) {
+            return app;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("server never became healthy");
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// A fresh client with its own cookie jar.
+    pub fn client(&self) -> Client {
+        Client::builder().cookie_store(true).timeout(Duration::from_secs(60)).build().unwrap()
+    }
+
+    pub fn login(&self, email: &str, password: &str) -> Client {
+        let c = self.client();
+        let r = c.post(self.url("/v1/auth/login")).json(&json!({ "email": email, "password": password })).send().unwrap();
+        assert_eq!(r.status(), 200, "login as {email}: {:?}", r.text());
+        c
+    }
+
+    pub fn admin(&self) -> Client {
+        self.login(ADMIN_EMAIL, ADMIN_PASSWORD)
+    }
+
+    /// Creates a plain user through the admin API and returns a signed-in client for them.
+    pub fn user(&self, email: &str) -> Client {
+        let r = self.admin().post(self.url("/v1/users")).json(&json!({ "email": email, "password": "user-password-1", "role": "user" })).send().unwrap();
+        assert_eq!(r.status(), 201, "{:?}", r.text());
+        self.login(email, "user-password-1")
+    }
+
+    /// Mints an API key for the signed-in client and returns the Authorization header value.
+    pub fn api_key(&self, c: &Client) -> String {
+        let k: Value = c.post(self.url("/v1/api-keys")).json(&json!({ "name": "test" })).send().unwrap().json().unwrap();
+        format!("ApiKey {}:{}", k["key_id"].as_str().unwrap(), k["key_secret"].as_str().unwrap())
+    }
+}
+
+/// Asserts the status and that the body is JSON with a non-empty `error`; returns the message.
+pub fn assert_error(r: Response, status: u16) -> String {
+    assert_eq!(r.status().as_u16(), status, "unexpected status");
+    let ct = r.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    assert!(ct.starts_with("application/json"), "error content-type was {ct}");
+    let v: Value = r.json().unwrap();
+    let msg = v["error"].as_str().unwrap_or_default().to_string();
+    assert!(!msg.is_empty(), "error body lacks a message: {v}");
+    msg
+}

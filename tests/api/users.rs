@@ -1,0 +1,57 @@
+//! Users CRUD as admin, 403 for plain users, and the last-admin rule.
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+#[test]
+fn admin_manages_users() {
+    let app = spawn_app();
+    let a = app.admin();
+    let r = a.post(app.url("/v1/users")).json(&json!({ "email": "Bob@Test.local", "password": "bob-password", "role": "user" })).send().unwrap();
+    assert_eq!(r.status(), 201);
+    let bob: Value = r.json().unwrap();
+    assert_eq!(bob["email"], "bob@test.local");
+    assert_eq!(bob["role"], "user");
+    assert!(bob["created_at"].as_str().unwrap().contains('T'));
+    assert!(bob.get("password_hash").is_none());
+    let id = bob["id"].as_i64().unwrap();
+
+    let dup = a.post(app.url("/v1/users")).json(&json!({ "email": "bob@test.local", "password": "bob-password", "role": "user" })).send().unwrap();
+    assert_error(dup, 409);
+    let bad = a.post(app.url("/v1/users")).json(&json!({ "email": "nope", "password": "bob-password" })).send().unwrap();
+    assert_error(bad, 400);
+    let bad = a.post(app.url("/v1/users")).json(&json!({ "email": "c@x.io", "password": "bob-password", "role": "root" })).send().unwrap();
+    assert_error(bad, 400);
+
+    let list: Value = a.get(app.url("/v1/users")).send().unwrap().json().unwrap();
+    assert_eq!(list["users"].as_array().unwrap().len(), 2);
+
+    let r = a.patch(app.url(&format!("/v1/users/{id}"))).json(&json!({ "role": "admin", "password": "bob-password-2" })).send().unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().unwrap()["role"], "admin");
+    app.login("bob@test.local", "bob-password-2");
+
+    assert_eq!(a.delete(app.url(&format!("/v1/users/{id}"))).send().unwrap().status(), 204);
+    assert_error(a.delete(app.url(&format!("/v1/users/{id}"))).send().unwrap(), 404);
+    assert_error(a.patch(app.url("/v1/users/abc")).json(&json!({})).send().unwrap(), 400);
+}
+
+#[test]
+fn plain_user_gets_403() {
+    let app = spawn_app();
+    let u = app.user("carol@test.local");
+    assert_error(u.get(app.url("/v1/users")).send().unwrap(), 403);
+    assert_error(u.post(app.url("/v1/users")).json(&json!({ "email": "d@x.io", "password": "password1" })).send().unwrap(), 403);
+    assert_error(u.delete(app.url("/v1/users/1")).send().unwrap(), 403);
+    assert_error(app.client().get(app.url("/v1/users")).send().unwrap(), 401);
+}
+
+#[test]
+fn last_admin_cannot_be_removed_or_demoted() {
+    let app = spawn_app();
+    let a = app.admin();
+    let me: Value = a.get(app.url("/v1/auth/me")).send().unwrap().json().unwrap();
+    let id = me["id"].as_i64().unwrap();
+    assert!(assert_error(a.delete(app.url(&format!("/v1/users/{id}"))).send().unwrap(), 409).contains("last admin"));
+    assert!(assert_error(a.patch(app.url(&format!("/v1/users/{id}"))).json(&json!({ "role": "user" })).send().unwrap(), 409).contains("last admin"));
+}
