@@ -5,7 +5,11 @@ use std::sync::Arc;
 use actix::{Actor, SyncArbiter};
 use actix_web::{middleware::from_fn, web, App, HttpServer};
 use imgcloud_actors::auth::{AuthActor, AuthSettings, AuthStore};
+use imgcloud_actors::catalog::{CatalogActor, CatalogSettings, CatalogStore};
 use imgcloud_actors::ratelimit::RateLimiter;
+use imgcloud_actors::render::{RenderSettings, RenderSupervisor, RenditionCache};
+use imgcloud_actors::signing::UrlSigner;
+use imgcloud_actors::usage::UsageMeter;
 use imgcloud_actors::{db, secrets};
 
 use crate::config::Settings;
@@ -16,6 +20,7 @@ use crate::state::AppState;
 pub struct DataDir {
     pub pool: db::Pool,
     pub auth: AuthStore,
+    pub catalog: CatalogStore,
 }
 
 /// Creates the directory layout and the database (with migrations applied).
@@ -29,7 +34,8 @@ pub fn open_data_dir(settings: &Settings) -> anyhow_like::Result<DataDir> {
         pool.clone(),
         AuthSettings { bcrypt_cost: settings.auth.bcrypt_cost, session_ttl_secs: settings.auth.session_ttl_hours * 3600 },
     );
-    Ok(DataDir { pool, auth })
+    let catalog = CatalogStore::new(pool.clone(), CatalogSettings { data_dir: dir.clone(), max_pixels: settings.upload.max_pixels });
+    Ok(DataDir { pool, auth, catalog })
 }
 
 /// Tiny string-error result so startup failures print a sentence, not a debug dump.
@@ -47,7 +53,12 @@ pub fn build(mut settings: Settings, metrics: Option<metrics_exporter_prometheus
     let data = open_data_dir(&settings)?;
     let secrets_dir = settings.server.data_dir.join("secrets");
     let _session_key = secrets::load_or_create(&secrets_dir, "session").map_err(|e| e.to_string())?;
-    let _signing_key = secrets::load_or_create(&secrets_dir, "url_signing").map_err(|e| e.to_string())?;
+    let signer = UrlSigner::new(secrets::load_or_create(&secrets_dir, "url_signing").map_err(|e| e.to_string())?);
+    match data.catalog.sweep_orphans() {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!("removed {n} orphaned files left by an interrupted write"),
+        Err(e) => return Err(format!("sweeping orphans: {e}")),
+    }
 
     match data.auth.ensure_first_admin(&settings.admin.email, Some(&settings.admin.password)).map_err(|e| e.to_string())? {
         Some((user, Some(pw))) => println!("created first admin {} with generated password: {pw}  (shown once; change it)", user.email),
@@ -65,9 +76,46 @@ pub fn build(mut settings: Settings, metrics: Option<metrics_exporter_prometheus
     let threads = settings.server.db_threads.max(1);
     let auth_store = data.auth.clone();
     let auth = SyncArbiter::start(threads, move || AuthActor(auth_store.clone()));
+    let catalog_store = data.catalog.clone();
+    let catalog = SyncArbiter::start(threads, move || CatalogActor(catalog_store.clone()));
     let limiter = RateLimiter::default().start();
+    let r = &settings.render;
+    let renditions = RenditionCache::new(settings.server.data_dir.join("cache"), settings.cache.memory_bytes, settings.cache.disk_bytes);
+    let render = RenderSupervisor::new(
+        RenderSettings {
+            threads: r.threads,
+            queue: r.queue,
+            timeout: std::time::Duration::from_millis(r.timeout_ms),
+            max_work_pixels: r.max_work_pixels,
+            max_input_pixels: settings.upload.max_pixels,
+            avif_speed: r.avif_speed,
+        },
+        renditions.clone(),
+    )
+    .map_err(|e| e.to_string())?
+    .start();
 
-    let state = web::Data::new(AppState { settings: settings.clone(), auth, limiter, metrics });
+    let state = web::Data::new(AppState {
+        settings: settings.clone(),
+        auth,
+        catalog,
+        catalog_view: data.catalog.clone(),
+        limiter,
+        render,
+        renditions,
+        signer,
+        usage: std::sync::Arc::new(UsageMeter::default()),
+        metrics,
+    });
+    // Delivery counters reach the database every 2 s: a crash loses at most that much.
+    let flusher = state.clone();
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(std::time::Duration::from_secs(2));
+        loop {
+            tick.tick().await;
+            flusher.flush_usage().await;
+        }
+    });
     let debug_routes = settings.server.debug_routes;
     let json_cfg = web::JsonConfig::default().limit(64 * 1024).error_handler(|err, _| {
         let msg = format!("invalid JSON body: {err}");

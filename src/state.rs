@@ -1,10 +1,14 @@
-//! Shared application state handed to every handler: settings and actor addresses.
+//! Shared application state handed to every handler: settings, actor addresses and the shared caches.
 use std::sync::Arc;
 
 use actix::dev::ToEnvelope;
 use actix::{Actor, Addr, Handler, Message};
 use imgcloud_actors::auth::AuthActor;
+use imgcloud_actors::catalog::{AddUsage, CatalogActor, CatalogStore};
 use imgcloud_actors::ratelimit::{Check, Limit, RateLimiter};
+use imgcloud_actors::render::{Purge, RenderSupervisor, RenditionCache};
+use imgcloud_actors::signing::UrlSigner;
+use imgcloud_actors::usage::UsageMeter;
 use imgcloud_actors::{DomainError, DomainResult};
 use metrics_exporter_prometheus::PrometheusHandle;
 
@@ -14,7 +18,14 @@ use crate::http::error::{ApiError, ApiResult};
 pub struct AppState {
     pub settings: Arc<Settings>,
     pub auth: Addr<AuthActor>,
+    pub catalog: Addr<CatalogActor>,
+    /// Read-only view for the delivery fast path (metadata cache hits skip the actor hop).
+    pub catalog_view: CatalogStore,
     pub limiter: Addr<RateLimiter>,
+    pub render: Addr<RenderSupervisor>,
+    pub renditions: RenditionCache,
+    pub signer: UrlSigner,
+    pub usage: Arc<UsageMeter>,
     pub metrics: Option<PrometheusHandle>,
 }
 
@@ -41,6 +52,22 @@ impl AppState {
         match self.limiter.send(Check { keys }).await? {
             Ok(()) => Ok(()),
             Err(retry_after) => Err(ApiError(DomainError::RateLimited { retry_after })),
+        }
+    }
+
+    /// Reclaims the cache space of a replaced or deleted original (its keys are already unreachable).
+    pub fn purge_renditions(&self, storage_key: &str) {
+        self.render.do_send(Purge { storage_key: storage_key.to_string() });
+    }
+
+    /// Writes batched delivery counters to the catalog; on failure they go back for the next flush.
+    pub async fn flush_usage(&self) {
+        let counts = self.usage.drain();
+        if counts.is_empty() {
+            return;
+        }
+        if ask("catalog", &self.catalog, AddUsage { counts: counts.clone() }).await.is_err() {
+            self.usage.restore(counts);
         }
     }
 }

@@ -28,9 +28,6 @@ pub struct SessionAuth {
 /// An authenticated admin.
 pub struct Admin(pub Principal);
 
-/// Optional credentials: `None` when the request carries none (public delivery).
-pub struct MaybeAuthenticated(pub Option<Principal>);
-
 type Fut<T> = Pin<Box<dyn Future<Output = Result<T, actix_web::Error>>>>;
 
 fn unauth(msg: &str) -> ApiError { ApiError(DomainError::Unauthenticated(msg.into())) }
@@ -50,6 +47,11 @@ fn same_origin(req: &HttpRequest, state: &AppState) -> bool {
     }
     let ci = req.connection_info();
     matches(&format!("{}://{}", ci.scheme(), ci.host()))
+}
+
+/// Credentials when the request has them, `None` when it has none (for routes that are public by default).
+pub async fn optional_principal(req: &HttpRequest) -> Result<Option<Principal>, ApiError> {
+    Ok(resolve(req).await?.map(|(p, _)| p))
 }
 
 /// Resolves credentials: an `Authorization: ApiKey id:secret` header wins; else the session cookie.
@@ -75,15 +77,6 @@ async fn resolve(req: &HttpRequest) -> Result<Option<(Principal, Option<String>)
         return Err(ApiError(DomainError::Forbidden("cross-origin request refused (CSRF protection)".into())));
     }
     Ok(Some((p, Some(token))))
-}
-
-impl FromRequest for MaybeAuthenticated {
-    type Error = actix_web::Error;
-    type Future = Fut<Self>;
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move { Ok(MaybeAuthenticated(resolve(&req).await?.map(|(p, _)| p))) })
-    }
 }
 
 impl FromRequest for Authenticated {

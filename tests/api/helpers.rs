@@ -120,3 +120,64 @@ pub fn assert_error(r: Response, status: u16) -> String {
     assert!(!msg.is_empty(), "error body lacks a message: {v}");
     msg
 }
+
+/// Encodes an RGBA image drawn by `f` in the given format (png, jpg, webp, gif, bmp, tiff).
+pub fn draw(w: u32, h: u32, format: image::ImageFormat, f: impl Fn(u32, u32) -> [u8; 4]) -> Vec<u8> {
+    let img = image::RgbaImage::from_fn(w, h, |x, y| image::Rgba(f(x, y)));
+    let dynimg = match format {
+        image::ImageFormat::Jpeg | image::ImageFormat::Bmp => image::DynamicImage::ImageRgb8(image::DynamicImage::ImageRgba8(img).to_rgb8()),
+        _ => image::DynamicImage::ImageRgba8(img),
+    };
+    let mut out = std::io::Cursor::new(Vec::new());
+    dynimg.write_to(&mut out, format).unwrap();
+    out.into_inner()
+}
+
+/// Four solid quadrants: red top-left, green top-right, blue bottom-left, white bottom-right.
+pub fn quadrants(w: u32, h: u32, format: image::ImageFormat) -> Vec<u8> {
+    draw(w, h, format, move |x, y| match (x < w / 2, y < h / 2) {
+        (true, true) => [255, 0, 0, 255],
+        (false, true) => [0, 255, 0, 255],
+        (true, false) => [0, 0, 255, 255],
+        (false, false) => [255, 255, 255, 255],
+    })
+}
+
+pub fn decode(bytes: &[u8]) -> image::RgbaImage {
+    image::load_from_memory(bytes).expect("response decodes as an image").to_rgba8()
+}
+
+/// Per-channel closeness, for lossy formats.
+pub fn near(a: [u8; 4], b: [u8; 4], tol: u8) -> bool {
+    a.iter().zip(b.iter()).all(|(x, y)| x.abs_diff(*y) <= tol)
+}
+
+pub fn upload_form(bytes: Vec<u8>, file_name: &str, fields: &[(&str, &str)]) -> reqwest::blocking::multipart::Form {
+    let mut form = reqwest::blocking::multipart::Form::new().part("file", reqwest::blocking::multipart::Part::bytes(bytes).file_name(file_name.to_string()));
+    for (k, v) in fields {
+        form = form.text(k.to_string(), v.to_string());
+    }
+    form
+}
+
+impl TestApp {
+    /// Uploads through the API with the given Authorization header; returns the response.
+    pub fn upload(&self, auth: &str, bytes: Vec<u8>, file_name: &str, fields: &[(&str, &str)]) -> Response {
+        self.client().post(self.url("/v1/upload")).header("Authorization", auth).multipart(upload_form(bytes, file_name, fields)).send().unwrap()
+    }
+
+    /// Uploads and asserts success; returns the asset JSON.
+    pub fn upload_ok(&self, auth: &str, bytes: Vec<u8>, file_name: &str, fields: &[(&str, &str)]) -> Value {
+        let r = self.upload(auth, bytes, file_name, fields);
+        let status = r.status().as_u16();
+        let v: Value = r.json().unwrap();
+        assert!(status == 201 || status == 200, "upload failed: {status} {v}");
+        v
+    }
+}
+
+/// A real third-party photo fetched by scripts/fetch-fixtures.sh (fails, never skips, when absent).
+pub fn fixture(name: &str) -> Vec<u8> {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cache").join(name);
+    std::fs::read(&p).unwrap_or_else(|_| panic!("missing fixture {}: run scripts/fetch-fixtures.sh", p.display()))
+}

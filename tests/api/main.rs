@@ -1,7 +1,9 @@
 //! Black-box API tests: each test starts the real `imgcloud` binary on a free port with a temporary data directory.
 mod helpers;
 
+mod assets;
 mod auth;
+mod delivery;
 mod edge;
 mod keys;
 mod users;

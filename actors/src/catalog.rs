@@ -1,0 +1,518 @@
+//! The catalog actor: assets over SQLite plus originals on disk, stored so that nothing is ever half written.
+//!
+//! Upload order: bytes -> temp file (fsync) -> rename into originals/ (fsync dir) -> row commit.
+//! A crash before the commit leaves only an unreferenced file, which `sweep_orphans` removes at start;
+//! a row never points at a missing or partial file. Originals are addressed by a fresh random
+//! `storage_key` on every write, so caches keyed by it can never serve a replaced original.
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use actix::{Actor, Handler, Message, SyncContext};
+use rand::RngCore;
+use rusqlite::{params, params_from_iter, OptionalExtension};
+use serde::Serialize;
+
+use crate::db::{Conn, Pool};
+use crate::domain::{now_rfc3339, now_unix, User};
+use crate::error::{DomainError, DomainResult};
+use crate::public_id::{parse_tags, Folder, PublicId};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Visibility { Public, Private }
+
+impl Visibility {
+    pub fn parse(s: &str) -> DomainResult<Visibility> {
+        match s.trim() {
+            "public" => Ok(Visibility::Public),
+            "private" => Ok(Visibility::Private),
+            other => Err(DomainError::Invalid(format!("visibility must be 'public' or 'private' (got '{other}')"))),
+        }
+    }
+    pub fn as_str(self) -> &'static str { match self { Visibility::Public => "public", Visibility::Private => "private" } }
+}
+
+/// An asset as the catalog knows it. The HTTP layer adds `url`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Asset {
+    pub public_id: String,
+    pub folder: String,
+    pub tags: Vec<String>,
+    pub visibility: Visibility,
+    pub format: String,
+    pub width: u32,
+    pub height: u32,
+    pub bytes: i64,
+    pub version: i64,
+    pub created_at: String,
+    pub updated_at: String,
+    /// The owner's user id.
+    pub owner: i64,
+    pub owner_email: String,
+    /// Name of the original under originals/; never shown to clients.
+    #[serde(skip)]
+    pub storage_key: String,
+    #[serde(skip)]
+    pub row_id: i64,
+}
+
+impl Asset {
+    pub fn may_manage(&self, user: &User) -> bool { user.is_admin() || user.id == self.owner }
+}
+
+/// What an upload carries besides the bytes.
+#[derive(Debug, Clone, Default)]
+pub struct UploadForm {
+    pub file_name: Option<String>,
+    pub public_id: Option<String>,
+    pub folder: Option<String>,
+    pub tags: Option<String>,
+    pub visibility: Option<String>,
+    pub overwrite: bool,
+}
+
+/// The result of a stored upload.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub asset: Asset,
+    pub created: bool,
+    /// The storage key of the original this upload replaced, so its renditions can be purged.
+    pub replaced: Option<String>,
+}
+
+/// Listing filters, all optional.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub folder: Option<String>,
+    pub folder_prefix: Option<String>,
+    pub tags: Vec<String>,
+    pub prefix: Option<String>,
+    pub visibility: Option<Visibility>,
+    pub created_after: Option<i64>,
+    pub created_before: Option<i64>,
+    pub owner: Option<i64>,
+    pub limit: u32,
+    pub cursor: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AssetPatch {
+    pub tags: Option<Vec<String>>,
+    pub folder: Option<String>,
+    pub visibility: Option<Visibility>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UsageFigures {
+    pub storage_bytes: i64,
+    pub asset_count: i64,
+    pub bandwidth_bytes: i64,
+    pub requests: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UserUsage {
+    pub user_id: i64,
+    pub email: String,
+    #[serde(flatten)]
+    pub figures: UsageFigures,
+}
+
+#[derive(Debug, Clone)]
+pub struct CatalogSettings {
+    pub data_dir: PathBuf,
+    pub max_pixels: u64,
+}
+
+/// The logic, shared by every catalog actor thread. Also holds the metadata cache that delivery reads.
+#[derive(Clone)]
+pub struct CatalogStore {
+    pool: Pool,
+    settings: Arc<CatalogSettings>,
+    meta: moka::sync::Cache<String, Arc<Asset>>,
+}
+
+const ASSET_SELECT: &str = "SELECT a.id, a.public_id, a.folder, a.visibility, a.format, a.width, a.height, a.bytes, a.version, \
+     a.created_at, a.updated_at, a.owner_id, u.email, a.storage_key, \
+     (SELECT group_concat(tag, ',') FROM (SELECT tag FROM asset_tags t WHERE t.asset_id = a.id ORDER BY t.rowid)) \
+     FROM assets a JOIN users u ON u.id = a.owner_id";
+
+fn asset_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Asset> {
+    let vis: String = r.get(3)?;
+    let tags: Option<String> = r.get(14)?;
+    Ok(Asset {
+        row_id: r.get(0)?,
+        public_id: r.get(1)?,
+        folder: r.get(2)?,
+        visibility: if vis == "private" { Visibility::Private } else { Visibility::Public },
+        format: r.get(4)?,
+        width: r.get(5)?,
+        height: r.get(6)?,
+        bytes: r.get(7)?,
+        version: r.get(8)?,
+        created_at: r.get(9)?,
+        updated_at: r.get(10)?,
+        owner: r.get(11)?,
+        owner_email: r.get(12)?,
+        storage_key: r.get(13)?,
+        tags: tags.map(|t| t.split(',').map(str::to_string).collect()).unwrap_or_default(),
+    })
+}
+
+fn random_hex(n: usize) -> String {
+    let mut b = vec![0u8; n];
+    rand::thread_rng().fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+fn format_name(f: imgcloud_engine::InputFormat) -> &'static str {
+    use imgcloud_engine::InputFormat::*;
+    match f { Jpeg => "jpg", Png => "png", Webp => "webp", Gif => "gif", Tiff => "tiff", Bmp => "bmp", Avif => "avif" }
+}
+
+fn fsync_dir(dir: &Path) {
+    // Directory fsync makes the rename durable; failure here is not fatal (the data itself is synced).
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+impl CatalogStore {
+    pub fn new(pool: Pool, settings: CatalogSettings) -> Self {
+        let meta = moka::sync::Cache::builder().max_capacity(100_000).build();
+        Self { pool, settings: Arc::new(settings), meta }
+    }
+
+    fn conn(&self) -> DomainResult<Conn> { Ok(self.pool.get()?) }
+
+    pub fn originals_dir(&self) -> PathBuf { self.settings.data_dir.join("originals") }
+
+    pub fn original_path(&self, storage_key: &str) -> PathBuf { self.originals_dir().join(storage_key) }
+
+    /// The metadata cache lookup delivery does without an actor hop; `None` means ask the actor.
+    pub fn cached(&self, public_id: &str) -> Option<Arc<Asset>> { self.meta.get(public_id) }
+
+    pub fn get(&self, public_id: &str) -> DomainResult<Arc<Asset>> {
+        if let Some(a) = self.meta.get(public_id) {
+            return Ok(a);
+        }
+        let a = self
+            .conn()?
+            .query_row(&format!("{ASSET_SELECT} WHERE a.public_id = ?1"), [public_id], asset_from_row)
+            .optional()?
+            .ok_or_else(|| DomainError::NotFound(format!("asset '{public_id}'")))?;
+        let a = Arc::new(a);
+        self.meta.insert(public_id.to_string(), a.clone());
+        Ok(a)
+    }
+
+    /// For owner/admin endpoints: 404 when missing, 403 when it is someone else's.
+    pub fn get_managed(&self, user: &User, public_id: &str) -> DomainResult<Arc<Asset>> {
+        let a = self.get(public_id)?;
+        if !a.may_manage(user) {
+            return Err(DomainError::Forbidden(format!("asset '{public_id}' belongs to another user")));
+        }
+        Ok(a)
+    }
+
+    fn sniff(&self, bytes: &[u8]) -> DomainResult<imgcloud_engine::SourceInfo> {
+        use imgcloud_engine::EngineError as E;
+        let map = |e: E| match e {
+            e @ E::TooManyPixels { .. } => DomainError::TooLarge(e.to_string()),
+            E::Unsupported(m) => DomainError::Unsupported(m),
+            e => DomainError::Unsupported(e.to_string()),
+        };
+        let info = imgcloud_engine::sniff::probe_with_limit(bytes, self.settings.max_pixels).map_err(map)?;
+        // A full (shrink-on-load) decode catches truncated and corrupt files before they are accepted.
+        let t = imgcloud_engine::Transform { w: Some(16), h: Some(16), f: Some(imgcloud_engine::OutputFormat::Png), ..Default::default() };
+        let mut opts = imgcloud_engine::RenderOptions::default();
+        opts.limits.max_input_pixels = self.settings.max_pixels;
+        imgcloud_engine::render(bytes, &t, &opts).map_err(map)?;
+        Ok(info)
+    }
+
+    pub fn store_upload(&self, owner: &User, bytes: Vec<u8>, form: UploadForm) -> DomainResult<Stored> {
+        let folder = Folder::parse(form.folder.as_deref().unwrap_or(""))?;
+        let public_id = match form.public_id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(p) => PublicId::parse(p)?,
+            None => PublicId::generate(form.file_name.as_deref(), &folder)?,
+        };
+        let tags = parse_tags(form.tags.as_deref())?;
+        let visibility = form.visibility.as_deref().map(Visibility::parse).transpose()?.unwrap_or(Visibility::Public);
+        let info = self.sniff(&bytes)?;
+
+        // Cheap early refusal; the transaction below checks again for races.
+        self.check_replaceable(owner, &public_id, form.overwrite)?;
+
+        let tmp = self.settings.data_dir.join("tmp").join(format!("{}.part", random_hex(8)));
+        let storage_key = format!("{}.{}", random_hex(12), format_name(info.format));
+        let final_path = self.original_path(&storage_key);
+        let write = || -> std::io::Result<()> {
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(&bytes)?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, &final_path)?;
+            fsync_dir(&self.originals_dir());
+            Ok(())
+        };
+        if let Err(e) = write() {
+            let _ = std::fs::remove_file(&tmp);
+            let _ = std::fs::remove_file(&final_path);
+            return Err(DomainError::Internal(format!("storing original: {e}")));
+        }
+        match self.commit_upload(owner, &public_id, &folder, &tags, visibility, &info, bytes.len() as i64, &storage_key, form.overwrite) {
+            Ok((row_id, created, replaced)) => {
+                self.meta.invalidate(public_id.as_str());
+                if let Some(old) = &replaced {
+                    let _ = std::fs::remove_file(self.original_path(old));
+                }
+                let asset = self.get_by_row(row_id)?;
+                Ok(Stored { asset, created, replaced })
+            }
+            Err(e) => {
+                let _ = std::fs::remove_file(&final_path);
+                Err(e)
+            }
+        }
+    }
+
+    fn check_replaceable(&self, owner: &User, public_id: &PublicId, overwrite: bool) -> DomainResult<()> {
+        let existing: Option<i64> = self
+            .conn()?
+            .query_row("SELECT owner_id FROM assets WHERE public_id = ?1", [public_id.as_str()], |r| r.get(0))
+            .optional()?;
+        match existing {
+            None => Ok(()),
+            Some(_) if !overwrite => Err(DomainError::Conflict(format!("public_id '{}' already exists (use overwrite=true)", public_id.as_str()))),
+            Some(o) if o != owner.id && !owner.is_admin() => {
+                Err(DomainError::Forbidden(format!("public_id '{}' belongs to another user", public_id.as_str())))
+            }
+            Some(_) => Ok(()),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn commit_upload(
+        &self,
+        owner: &User,
+        public_id: &PublicId,
+        folder: &Folder,
+        tags: &[String],
+        visibility: Visibility,
+        info: &imgcloud_engine::SourceInfo,
+        size: i64,
+        storage_key: &str,
+        overwrite: bool,
+    ) -> DomainResult<(i64, bool, Option<String>)> {
+        self.check_replaceable(owner, public_id, overwrite)?;
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let existing: Option<(i64, i64, String)> = tx
+            .query_row("SELECT id, version, storage_key FROM assets WHERE public_id = ?1", [public_id.as_str()], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()?;
+        let now = now_rfc3339();
+        let (row_id, created, replaced) = match existing {
+            Some(_) if !overwrite => {
+                return Err(DomainError::Conflict(format!("public_id '{}' already exists (use overwrite=true)", public_id.as_str())))
+            }
+            Some((id, version, old_key)) => {
+                tx.execute(
+                    "UPDATE assets SET folder = ?1, visibility = ?2, format = ?3, width = ?4, height = ?5, bytes = ?6, \
+                     version = ?7, storage_key = ?8, updated_at = ?9 WHERE id = ?10",
+                    params![folder.as_str(), visibility.as_str(), format_name(info.format), info.width, info.height, size, version + 1, storage_key, now, id],
+                )?;
+                tx.execute("DELETE FROM asset_tags WHERE asset_id = ?1", [id])?;
+                (id, false, Some(old_key))
+            }
+            None => {
+                tx.execute(
+                    "INSERT INTO assets (public_id, owner_id, folder, visibility, format, width, height, bytes, version, storage_key, \
+                     created_at, updated_at, created_unix) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10, ?10, ?11)",
+                    params![public_id.as_str(), owner.id, folder.as_str(), visibility.as_str(), format_name(info.format), info.width, info.height, size, storage_key, now, now_unix()],
+                )?;
+                (tx.last_insert_rowid(), true, None)
+            }
+        };
+        for t in tags {
+            tx.execute("INSERT OR IGNORE INTO asset_tags (asset_id, tag) VALUES (?1, ?2)", params![row_id, t])?;
+        }
+        tx.commit()?;
+        Ok((row_id, created, replaced))
+    }
+
+    fn get_by_row(&self, row_id: i64) -> DomainResult<Asset> {
+        Ok(self.conn()?.query_row(&format!("{ASSET_SELECT} WHERE a.id = ?1"), [row_id], asset_from_row)?)
+    }
+
+    pub fn list(&self, caller: &User, q: &ListQuery) -> DomainResult<(Vec<Asset>, Option<i64>)> {
+        let mut sql = format!("{ASSET_SELECT} WHERE 1=1");
+        let mut args: Vec<rusqlite::types::Value> = vec![];
+        let mut arg = |sql: &mut String, clause: &str, v: rusqlite::types::Value| {
+            args.push(v);
+            sql.push_str(&clause.replace("?", &format!("?{}", args.len())));
+        };
+        let owner = if caller.is_admin() { q.owner } else { Some(caller.id) };
+        if let Some(o) = owner {
+            arg(&mut sql, " AND a.owner_id = ?", o.into());
+        }
+        if let Some(f) = &q.folder {
+            arg(&mut sql, " AND a.folder = ?", Folder::parse(f)?.as_str().to_string().into());
+        }
+        if let Some(f) = &q.folder_prefix {
+            let f = Folder::parse(f)?.as_str().to_string();
+            if !f.is_empty() {
+                arg(&mut sql, " AND (a.folder = ?", f.clone().into());
+                arg(&mut sql, " OR substr(a.folder, 1, length(?)) = ?)", format!("{f}/").into());
+            }
+        }
+        if let Some(p) = &q.prefix {
+            arg(&mut sql, " AND substr(a.public_id, 1, length(?)) = ?", p.clone().into());
+        }
+        if let Some(v) = q.visibility {
+            arg(&mut sql, " AND a.visibility = ?", v.as_str().to_string().into());
+        }
+        if let Some(t) = q.created_after {
+            arg(&mut sql, " AND a.created_unix > ?", t.into());
+        }
+        if let Some(t) = q.created_before {
+            arg(&mut sql, " AND a.created_unix < ?", t.into());
+        }
+        for t in &q.tags {
+            arg(&mut sql, " AND EXISTS (SELECT 1 FROM asset_tags t WHERE t.asset_id = a.id AND t.tag = ?)", t.clone().into());
+        }
+        if let Some(c) = q.cursor {
+            arg(&mut sql, " AND a.id < ?", c.into());
+        }
+        let limit = q.limit.clamp(1, 500);
+        sql.push_str(&format!(" ORDER BY a.id DESC LIMIT {}", limit + 1));
+        let conn = self.conn()?;
+        let mut st = conn.prepare(&sql)?;
+        let mut rows = st.query_map(params_from_iter(args.iter()), asset_from_row)?.collect::<Result<Vec<_>, _>>()?;
+        let next = if rows.len() > limit as usize {
+            rows.truncate(limit as usize);
+            rows.last().map(|a| a.row_id)
+        } else {
+            None
+        };
+        Ok((rows, next))
+    }
+
+    pub fn update(&self, caller: &User, public_id: &str, patch: AssetPatch) -> DomainResult<Asset> {
+        let a = self.get_managed(caller, public_id)?;
+        let folder = patch.folder.as_deref().map(Folder::parse).transpose()?;
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        if let Some(f) = &folder {
+            tx.execute("UPDATE assets SET folder = ?1 WHERE id = ?2", params![f.as_str(), a.row_id])?;
+        }
+        if let Some(v) = patch.visibility {
+            tx.execute("UPDATE assets SET visibility = ?1 WHERE id = ?2", params![v.as_str(), a.row_id])?;
+        }
+        if let Some(tags) = &patch.tags {
+            tx.execute("DELETE FROM asset_tags WHERE asset_id = ?1", [a.row_id])?;
+            for t in tags {
+                tx.execute("INSERT OR IGNORE INTO asset_tags (asset_id, tag) VALUES (?1, ?2)", params![a.row_id, t])?;
+            }
+        }
+        tx.execute("UPDATE assets SET updated_at = ?1 WHERE id = ?2", params![now_rfc3339(), a.row_id])?;
+        tx.commit()?;
+        self.meta.invalidate(public_id);
+        self.get_by_row(a.row_id)
+    }
+
+    /// Deletes the row, then the original. Returns the storage key so renditions can be purged.
+    pub fn delete(&self, caller: &User, public_id: &str) -> DomainResult<String> {
+        let a = self.get_managed(caller, public_id)?;
+        self.conn()?.execute("DELETE FROM assets WHERE id = ?1", [a.row_id])?;
+        self.meta.invalidate(public_id);
+        let _ = std::fs::remove_file(self.original_path(&a.storage_key));
+        Ok(a.storage_key.clone())
+    }
+
+    pub fn usage(&self, user_id: i64) -> DomainResult<UsageFigures> {
+        let conn = self.conn()?;
+        let (storage_bytes, asset_count) =
+            conn.query_row("SELECT COALESCE(SUM(bytes), 0), COUNT(*) FROM assets WHERE owner_id = ?1", [user_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let (bandwidth_bytes, requests) = conn
+            .query_row("SELECT bandwidth_bytes, requests FROM usage_counters WHERE user_id = ?1", [user_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?
+            .unwrap_or((0, 0));
+        Ok(UsageFigures { storage_bytes, asset_count, bandwidth_bytes, requests })
+    }
+
+    pub fn usage_all(&self) -> DomainResult<Vec<UserUsage>> {
+        let ids: Vec<(i64, String)> = {
+            let conn = self.conn()?;
+            let mut st = conn.prepare("SELECT id, email FROM users ORDER BY id")?;
+            let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<Vec<_>, _>>()?;
+            rows
+        };
+        ids.into_iter().map(|(user_id, email)| Ok(UserUsage { user_id, email, figures: self.usage(user_id)? })).collect()
+    }
+
+    /// Adds batched delivery counters in one transaction.
+    pub fn add_usage(&self, counts: &[(i64, u64, u64)]) -> DomainResult<()> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        for (user, bytes, requests) in counts {
+            tx.execute(
+                "INSERT INTO usage_counters (user_id, bandwidth_bytes, requests) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT(user_id) DO UPDATE SET bandwidth_bytes = bandwidth_bytes + ?2, requests = requests + ?3",
+                params![user, *bytes as i64, *requests as i64],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// At start: drop temp files and originals no row points to (left by a crash between rename and commit).
+    pub fn sweep_orphans(&self) -> DomainResult<usize> {
+        let mut removed = 0;
+        for e in std::fs::read_dir(self.settings.data_dir.join("tmp")).into_iter().flatten().flatten() {
+            if std::fs::remove_file(e.path()).is_ok() {
+                removed += 1;
+            }
+        }
+        let conn = self.conn()?;
+        let mut st = conn.prepare("SELECT 1 FROM assets WHERE storage_key = ?1")?;
+        for e in std::fs::read_dir(self.originals_dir()).into_iter().flatten().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if !st.exists([&name])? && std::fs::remove_file(e.path()).is_ok() {
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+}
+
+pub struct CatalogActor(pub CatalogStore);
+
+impl Actor for CatalogActor {
+    type Context = SyncContext<Self>;
+}
+
+macro_rules! catalog_messages {
+    ($( $name:ident { $($field:ident : $ty:ty),* $(,)? } -> $ret:ty => |$s:ident, $m:ident| $body:expr ;)*) => {$(
+        pub struct $name { $(pub $field: $ty),* }
+        impl Message for $name { type Result = DomainResult<$ret>; }
+        impl Handler<$name> for CatalogActor {
+            type Result = DomainResult<$ret>;
+            fn handle(&mut self, $m: $name, _: &mut SyncContext<Self>) -> Self::Result { let $s = &self.0; $body }
+        }
+    )*};
+}
+
+catalog_messages! {
+    StoreUpload { owner: User, bytes: Vec<u8>, form: UploadForm } -> Stored => |s, m| s.store_upload(&m.owner, m.bytes, m.form);
+    GetAsset { public_id: String } -> Arc<Asset> => |s, m| s.get(&m.public_id);
+    GetManaged { caller: User, public_id: String } -> Arc<Asset> => |s, m| s.get_managed(&m.caller, &m.public_id);
+    ListAssets { caller: User, query: ListQuery } -> (Vec<Asset>, Option<i64>) => |s, m| s.list(&m.caller, &m.query);
+    UpdateAsset { caller: User, public_id: String, patch: AssetPatch } -> Asset => |s, m| s.update(&m.caller, &m.public_id, m.patch);
+    DeleteAsset { caller: User, public_id: String } -> String => |s, m| s.delete(&m.caller, &m.public_id);
+    Usage { user_id: i64 } -> UsageFigures => |s, m| s.usage(m.user_id);
+    UsageAll {} -> Vec<UserUsage> => |s, _m| s.usage_all();
+    AddUsage { counts: Vec<(i64, u64, u64)> } -> () => |s, m| s.add_usage(&m.counts);
+}

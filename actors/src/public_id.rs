@@ -1,0 +1,133 @@
+//! public_id, folder and tag values: validated once at the edge of the catalog, per the contract.
+use rand::RngCore;
+
+use crate::error::DomainError;
+
+/// A valid public_id: 1..=255 chars, segments of [A-Za-z0-9_.-] joined by single '/',
+/// no '.'/'..' segment, and a first segment that the delivery router would not read as a transform.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PublicId(String);
+
+fn valid_segment(s: &str) -> bool {
+    !s.is_empty() && s != "." && s != ".." && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+}
+
+impl PublicId {
+    pub fn parse(s: &str) -> Result<PublicId, DomainError> {
+        let bad = |why: &str| DomainError::Invalid(format!("invalid public_id '{}': {why}", s.chars().take(300).collect::<String>()));
+        if s.is_empty() || s.len() > 255 {
+            return Err(bad("must be 1 to 255 characters"));
+        }
+        if !s.split('/').all(valid_segment) {
+            return Err(bad("use segments of letters, digits, '_', '.', '-' joined by single '/', with no '.' or '..' segment"));
+        }
+        let first = s.split('/').next().unwrap_or_default();
+        if imgcloud_engine::transform::is_transform_segment(first) {
+            return Err(bad("the first segment reads as a transform"));
+        }
+        Ok(PublicId(s.to_string()))
+    }
+
+    /// `<folder>/<slug of the file stem>-<12 hex>`, as the contract describes.
+    pub fn generate(file_name: Option<&str>, folder: &Folder) -> Result<PublicId, DomainError> {
+        let stem = file_name
+            .map(|n| n.rsplit(['/', '\\']).next().unwrap_or(n))
+            .map(|n| n.rsplit_once('.').map_or(n, |(stem, _)| if stem.is_empty() { n } else { stem }))
+            .unwrap_or_default();
+        let mut slug = String::new();
+        for c in stem.chars().flat_map(char::to_lowercase) {
+            if c.is_ascii_lowercase() || c.is_ascii_digit() {
+                slug.push(c);
+            } else if !slug.ends_with('-') {
+                slug.push('-');
+            }
+        }
+        let mut slug: String = slug.trim_matches('-').chars().take(64).collect();
+        slug = slug.trim_end_matches('-').to_string();
+        if slug.is_empty() {
+            slug = "image".into();
+        }
+        let mut r = [0u8; 6];
+        rand::thread_rng().fill_bytes(&mut r);
+        let id = format!("{slug}-{}", hex::encode(r));
+        PublicId::parse(&match folder.as_str() {
+            "" => id,
+            f => format!("{f}/{id}"),
+        })
+    }
+
+    pub fn as_str(&self) -> &str { &self.0 }
+}
+
+/// A folder path ('' for none): the same segment rules as a public_id.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Folder(String);
+
+impl Folder {
+    pub fn parse(s: &str) -> Result<Folder, DomainError> {
+        let s = s.trim().trim_matches('/');
+        if s.is_empty() {
+            return Ok(Folder::default());
+        }
+        if s.len() > 200 || !s.split('/').all(valid_segment) {
+            return Err(DomainError::Invalid(format!("invalid folder '{s}': use segments of letters, digits, '_', '.', '-' joined by '/'")));
+        }
+        if imgcloud_engine::transform::is_transform_segment(s.split('/').next().unwrap_or_default()) {
+            return Err(DomainError::Invalid(format!("invalid folder '{s}': the first segment reads as a transform")));
+        }
+        Ok(Folder(s.to_string()))
+    }
+    pub fn as_str(&self) -> &str { &self.0 }
+}
+
+/// Tags from a comma-separated string or a list: trimmed, de-duplicated, order kept.
+pub fn parse_tags<'a>(items: impl IntoIterator<Item = &'a str>) -> Result<Vec<String>, DomainError> {
+    let mut out: Vec<String> = vec![];
+    for t in items.into_iter().flat_map(|s| s.split(',')).map(str::trim).filter(|t| !t.is_empty()) {
+        if t.len() > 64 || t.chars().any(char::is_control) {
+            return Err(DomainError::Invalid(format!("invalid tag '{t}': at most 64 printable characters")));
+        }
+        if !out.iter().any(|o| o == t) {
+            out.push(t.to_string());
+        }
+    }
+    if out.len() > 50 {
+        return Err(DomainError::Invalid("at most 50 tags per asset".into()));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_id_rules() {
+        for ok in ["photo", "marketing/hero", "a/b/c.jpg", "x-1_2.3", &"a".repeat(255)] {
+            assert!(PublicId::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "/a", "a/", "a//b", "a/../b", "./a", "a b", "a,b", "w_400/photo", "w_400,h_300", &"a".repeat(256), "é"] {
+            assert!(PublicId::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn generated_ids_follow_the_contract() {
+        let id = PublicId::generate(Some("./photo.jpg"), &Folder::default()).unwrap();
+        let (stem, hex) = id.as_str().rsplit_once('-').unwrap();
+        assert_eq!(stem, "photo");
+        assert!(hex.len() == 12 && hex.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+        let id = PublicId::generate(Some("My Holiday  Photo!!.JPEG"), &Folder::parse("marketing").unwrap()).unwrap();
+        assert!(id.as_str().starts_with("marketing/my-holiday-photo-"), "{}", id.as_str());
+        let id = PublicId::generate(Some("日本.png"), &Folder::default()).unwrap();
+        assert!(id.as_str().starts_with("image-"));
+        let long = PublicId::generate(Some(&format!("{}.png", "a".repeat(100))), &Folder::default()).unwrap();
+        assert_eq!(long.as_str().len(), 64 + 13);
+    }
+
+    #[test]
+    fn tags_are_split_and_deduplicated() {
+        assert_eq!(parse_tags(["hero, homepage,,hero"]).unwrap(), vec!["hero", "homepage"]);
+        assert!(parse_tags([&*"x".repeat(65)]).is_err());
+    }
+}

@@ -1,0 +1,112 @@
+//! /v1/assets: list, read, patch and delete assets (owner or admin).
+use actix_web::{web, HttpResponse};
+use imgcloud_actors::catalog::{Asset, AssetPatch, DeleteAsset, GetManaged, ListAssets, ListQuery, UpdateAsset, Visibility};
+use imgcloud_actors::public_id::parse_tags;
+use imgcloud_actors::DomainError;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::Authenticated;
+use crate::state::{ask, AppState};
+
+/// The asset JSON clients see: the catalog's fields plus the delivery `url`.
+pub fn asset_json(a: &Asset, public_url: &str) -> Value {
+    let mut v = serde_json::to_value(a).unwrap_or_default();
+    v["url"] = json!(format!("{public_url}/v1/image/{}", a.public_id));
+    v
+}
+
+#[derive(Deserialize)]
+pub struct ListParams {
+    folder: Option<String>,
+    folder_prefix: Option<String>,
+    tags: Option<String>,
+    prefix: Option<String>,
+    visibility: Option<String>,
+    created_after: Option<String>,
+    created_before: Option<String>,
+    owner: Option<i64>,
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+fn parse_time(field: &str, s: &str) -> Result<i64, ApiError> {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .map(|t| t.unix_timestamp())
+        .map_err(|_| ApiError(DomainError::Invalid(format!("{field} must be an RFC 3339 timestamp (got '{s}')"))))
+}
+
+pub async fn list(Authenticated(p): Authenticated, state: web::Data<AppState>, q: web::Query<ListParams>) -> ApiResult<HttpResponse> {
+    let q = q.into_inner();
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError(DomainError::Invalid(format!("limit must be from 1 to 500 (got {limit})"))));
+    }
+    let cursor = q
+        .cursor
+        .filter(|c| !c.is_empty())
+        .map(|c| c.parse::<i64>().map_err(|_| ApiError(DomainError::Invalid("invalid cursor".into()))))
+        .transpose()?;
+    let query = ListQuery {
+        folder: q.folder,
+        folder_prefix: q.folder_prefix,
+        tags: parse_tags(q.tags.as_deref())?,
+        prefix: q.prefix,
+        visibility: q.visibility.as_deref().map(Visibility::parse).transpose()?,
+        created_after: q.created_after.as_deref().map(|s| parse_time("created_after", s)).transpose()?,
+        created_before: q.created_before.as_deref().map(|s| parse_time("created_before", s)).transpose()?,
+        owner: q.owner,
+        limit,
+        cursor,
+    };
+    let (assets, next) = ask("catalog", &state.catalog, ListAssets { caller: p.user, query }).await?;
+    let base = state.settings.public_url();
+    Ok(HttpResponse::Ok().json(json!({
+        "assets": assets.iter().map(|a| asset_json(a, base)).collect::<Vec<_>>(),
+        "next_cursor": next.map(|c| c.to_string()),
+    })))
+}
+
+pub async fn get(Authenticated(p): Authenticated, state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    let a = ask("catalog", &state.catalog, GetManaged { caller: p.user, public_id: id.into_inner() }).await?;
+    Ok(HttpResponse::Ok().json(asset_json(&a, state.settings.public_url())))
+}
+
+/// `tags` may be a JSON array or a comma-separated string.
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub enum TagsField {
+    List(Vec<String>),
+    Csv(String),
+}
+
+#[derive(Deserialize)]
+pub struct PatchBody {
+    tags: Option<TagsField>,
+    folder: Option<String>,
+    visibility: Option<String>,
+}
+
+pub async fn patch(
+    Authenticated(p): Authenticated,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: web::Json<PatchBody>,
+) -> ApiResult<HttpResponse> {
+    let b = body.into_inner();
+    let tags = match b.tags {
+        None => None,
+        Some(TagsField::List(l)) => Some(parse_tags(l.iter().map(String::as_str))?),
+        Some(TagsField::Csv(s)) => Some(parse_tags([s.as_str()])?),
+    };
+    let patch = AssetPatch { tags, folder: b.folder, visibility: b.visibility.as_deref().map(Visibility::parse).transpose()? };
+    let a = ask("catalog", &state.catalog, UpdateAsset { caller: p.user, public_id: id.into_inner(), patch }).await?;
+    Ok(HttpResponse::Ok().json(asset_json(&a, state.settings.public_url())))
+}
+
+pub async fn delete(Authenticated(p): Authenticated, state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    let key = ask("catalog", &state.catalog, DeleteAsset { caller: p.user, public_id: id.into_inner() }).await?;
+    state.purge_renditions(&key);
+    Ok(HttpResponse::NoContent().finish())
+}

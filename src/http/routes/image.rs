@@ -1,0 +1,190 @@
+//! GET/HEAD /v1/image[/<transform>]/<public_id> delivery, and POST /v1/image/sign.
+//!
+//! Request flow, in the order the docs describe it: parse the URL, find the asset, check access
+//! (public, signed, or owner credentials), answer 304 from the ETag alone when possible, then serve
+//! from memory, else disk, else the render supervisor.
+use std::sync::Arc;
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use imgcloud_actors::catalog::{Asset, GetAsset, GetManaged, Visibility};
+use imgcloud_actors::domain::now_unix;
+use imgcloud_actors::public_id::PublicId;
+use imgcloud_actors::render::{Render, Rendition};
+use imgcloud_actors::DomainError;
+use imgcloud_engine::{OutputFormat, Transform};
+use serde::Deserialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{optional_principal, Authenticated};
+use crate::state::{ask, AppState};
+
+/// Splits the path after /v1/image/ into a transform and a public_id, per the contract's rule.
+pub fn parse_delivery_path(tail: &str) -> Result<(Transform, PublicId), DomainError> {
+    let (t, id) = match tail.split_once('/') {
+        Some((first, rest)) if imgcloud_engine::transform::is_transform_segment(first) => {
+            (Transform::parse(first).map_err(|e| DomainError::Invalid(format!("invalid transform: {e}")))?, rest)
+        }
+        _ => (Transform::default(), tail),
+    };
+    Ok((t, PublicId::parse(id)?))
+}
+
+/// Which f_auto answer this Accept header leads to; part of the cache key and ETag.
+fn accept_class(accept: Option<&str>) -> &'static str {
+    let a = accept.unwrap_or_default();
+    if a.contains("image/avif") {
+        "avif"
+    } else if a.contains("image/webp") {
+        "webp"
+    } else {
+        "plain"
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SignedQuery {
+    expires: Option<String>,
+    sig: Option<String>,
+}
+
+enum Access {
+    Public,
+    Signed { seconds_left: i64 },
+    Owner,
+}
+
+async fn check_access(req: &HttpRequest, state: &AppState, asset: &Asset, q: &SignedQuery) -> ApiResult<Access> {
+    if asset.visibility == Visibility::Public {
+        return Ok(Access::Public);
+    }
+    if q.sig.is_some() || q.expires.is_some() {
+        let forbidden = |m: &str| ApiError(DomainError::Forbidden(m.into()));
+        let expires: i64 = q.expires.as_deref().and_then(|e| e.parse().ok()).ok_or_else(|| forbidden("invalid or missing expires"))?;
+        let sig = q.sig.as_deref().ok_or_else(|| forbidden("missing sig"))?;
+        let now = now_unix();
+        state.signer.verify(req.path(), expires, sig, now)?;
+        return Ok(Access::Signed { seconds_left: expires - now });
+    }
+    match optional_principal(req).await? {
+        Some(p) if asset.may_manage(&p.user) => Ok(Access::Owner),
+        Some(_) => Err(ApiError(DomainError::Forbidden("this private asset belongs to another user".into()))),
+        None => Err(ApiError(DomainError::Unauthenticated("private asset: use a signed URL or the owner's credentials".into()))),
+    }
+}
+
+pub async fn deliver(req: HttpRequest, state: web::Data<AppState>, q: web::Query<SignedQuery>) -> ApiResult<HttpResponse> {
+    let tail = req.path().strip_prefix("/v1/image/").unwrap_or_default();
+    let (transform, public_id) = parse_delivery_path(tail)?;
+    let asset: Arc<Asset> = match state.catalog_view.cached(public_id.as_str()) {
+        Some(a) => a,
+        None => ask("catalog", &state.catalog, GetAsset { public_id: public_id.as_str().to_string() }).await?,
+    };
+    let access = check_access(&req, &state, &asset, &q).await?;
+
+    let auto = transform.f == Some(OutputFormat::Auto);
+    let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let mut key = format!("{}/{}", asset.storage_key, transform);
+    if auto {
+        key.push('|');
+        key.push_str(accept_class(accept.as_deref()));
+    }
+    let etag = format!("\"{}\"", &hex::encode(Sha256::digest(key.as_bytes()))[..32]);
+    let cache_control = match access {
+        Access::Public => format!("public, max-age={}", state.settings.delivery.max_age_secs),
+        Access::Signed { seconds_left } => format!("public, max-age={}", seconds_left.max(0)),
+        Access::Owner => "private, no-store".to_string(),
+    };
+    let headers = |b: &mut actix_web::HttpResponseBuilder| {
+        b.insert_header((header::ETAG, etag.clone()))
+            .insert_header((header::CACHE_CONTROL, cache_control.clone()))
+            .insert_header(("cross-origin-resource-policy", "cross-origin"));
+        if auto {
+            b.insert_header((header::VARY, "Accept"));
+        }
+    };
+
+    let not_modified = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    if not_modified {
+        let mut b = HttpResponse::NotModified();
+        headers(&mut b);
+        return Ok(b.finish());
+    }
+
+    let rendition = match state.renditions.get_memory(&key) {
+        Some(r) => {
+            metrics::counter!("cache_hits_total", "tier" => "memory").increment(1);
+            r
+        }
+        None => {
+            let cache = state.renditions.clone();
+            let k = key.clone();
+            match web::block(move || cache.get_disk(&k)).await.ok().flatten() {
+                Some(r) => {
+                    metrics::counter!("cache_hits_total", "tier" => "disk").increment(1);
+                    r
+                }
+                None => {
+                    metrics::counter!("cache_misses_total").increment(1);
+                    let original = state.catalog_view.original_path(&asset.storage_key);
+                    let rx = state.render.send(Render { key, original, transform, accept }).await??;
+                    rx.await.map_err(|_| ApiError(DomainError::Internal("render worker went away".into())))??
+                }
+            }
+        }
+    };
+    if req.method() == actix_web::http::Method::GET {
+        state.usage.record(asset.owner, rendition.bytes.len() as u64);
+    }
+    Ok(respond(&rendition, headers))
+}
+
+fn respond(r: &Rendition, headers: impl Fn(&mut actix_web::HttpResponseBuilder)) -> HttpResponse {
+    let mut b = HttpResponse::Ok();
+    headers(&mut b);
+    b.content_type(r.content_type.as_str()).body(r.bytes.clone())
+}
+
+#[derive(Deserialize)]
+pub struct SignBody {
+    public_id: String,
+    #[serde(default)]
+    transform: Option<String>,
+    #[serde(default)]
+    ttl_seconds: Option<i64>,
+}
+
+pub async fn sign(Authenticated(p): Authenticated, state: web::Data<AppState>, body: web::Json<SignBody>) -> ApiResult<HttpResponse> {
+    let b = body.into_inner();
+    let ttl = b.ttl_seconds.unwrap_or(state.settings.delivery.default_sign_ttl_secs as i64);
+    if !(1..=604_800).contains(&ttl) {
+        return Err(ApiError(DomainError::Invalid(format!("ttl_seconds must be from 1 to 604800 (got {ttl})"))));
+    }
+    let transform = match b.transform.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        Some(t) => Transform::parse(t).map_err(|e| DomainError::Invalid(format!("invalid transform: {e}")))?,
+        None => Transform::default(),
+    };
+    let public_id = PublicId::parse(&b.public_id)?;
+    ask("catalog", &state.catalog, GetManaged { caller: p.user, public_id: public_id.as_str().to_string() }).await?;
+    let path = if transform.is_identity() {
+        format!("/v1/image/{}", public_id.as_str())
+    } else {
+        format!("/v1/image/{transform}/{}", public_id.as_str())
+    };
+    let expires = now_unix() + ttl;
+    let sig = state.signer.sign(&path, expires);
+    let expires_at = time::OffsetDateTime::from_unix_timestamp(expires)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok());
+    Ok(HttpResponse::Ok().json(json!({
+        "url": format!("{}{path}?expires={expires}&sig={sig}", state.settings.public_url()),
+        "expires_at": expires_at,
+        "expires": expires,
+    })))
+}
