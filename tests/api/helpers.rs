@@ -181,3 +181,34 @@ pub fn fixture(name: &str) -> Vec<u8> {
     let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cache").join(name);
     std::fs::read(&p).unwrap_or_else(|_| panic!("missing fixture {}: run scripts/fetch-fixtures.sh", p.display()))
 }
+
+impl TestApp {
+    /// SIGKILLs the server and hands back its data directory for a restart.
+    pub fn crash(mut self) -> tempfile::TempDir {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap())
+    }
+
+    /// Sum of a Prometheus counter over all its label sets.
+    pub fn metric_sum(&self, name: &str) -> f64 {
+        let text = self.client().get(self.url("/metrics")).send().unwrap().text().unwrap();
+        text.lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter(|l| l.split(['{', ' ']).next() == Some(name))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    }
+}
+
+/// Noise that does not compress: a PNG of roughly w*h*3 bytes.
+pub fn noise_png(w: u32, h: u32, seed: u32) -> Vec<u8> {
+    let mut s = seed.wrapping_mul(2654435761).max(1);
+    draw(w, h, image::ImageFormat::Png, move |_, _| {
+        s ^= s << 13;
+        s ^= s >> 17;
+        s ^= s << 5;
+        let b = s.to_le_bytes();
+        [b[0], b[1], b[2], 255]
+    })
+}

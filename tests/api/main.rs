@@ -6,4 +6,5 @@ mod auth;
 mod delivery;
 mod edge;
 mod keys;
+mod resilience;
 mod users;

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the build needs (gcc for bundled C code, nasm for rav1e's assembly), only when missing.
+set -euo pipefail
+need=()
+command -v cc >/dev/null 2>&1 || need+=(gcc libc6-dev)
+command -v nasm >/dev/null 2>&1 || need+=(nasm)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing system packages: ${need[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
