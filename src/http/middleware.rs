@@ -7,7 +7,8 @@ use actix_web::body::{to_bytes, BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{HttpResponse, ResponseError};
+use actix_web::HttpMessage;
+use actix_web::HttpResponse;
 use futures_util::FutureExt;
 use rand::RngCore;
 
@@ -35,6 +36,10 @@ const SECURITY_HEADERS: &[(&str, &str)] = &[
     ("x-frame-options", "DENY"),
 ];
 
+fn stand_in_request() -> actix_web::HttpRequest {
+    actix_web::test::TestRequest::default().to_http_request()
+}
+
 pub async fn edge(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let started = Instant::now();
     // An incoming id is kept when it is short and printable, so a proxy's id threads through our logs.
@@ -46,18 +51,19 @@ pub async fn edge(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -
         .map(str::to_string)
         .unwrap_or_else(new_request_id);
     req.extensions_mut().insert(RequestId(rid.clone()));
-    let http_req = req.request().clone();
     let method = req.method().to_string();
     let path = req.path().to_string();
     let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
 
     let mut res = match AssertUnwindSafe(next.call(req)).catch_unwind().await {
         Ok(Ok(res)) => res.map_into_boxed_body(),
-        Ok(Err(e)) => ServiceResponse::new(http_req, e.error_response()),
+        // The original request was consumed (and cloning it beforehand would break routing),
+        // so these responses carry a stand-in request; only its response half is sent.
+        Ok(Err(e)) => ServiceResponse::new(stand_in_request(), e.error_response()),
         Err(_) => {
             tracing::error!(request_id = %rid, %method, %path, "handler panicked");
             let body = serde_json::json!({ "error": "internal server error", "code": "internal" });
-            ServiceResponse::new(http_req, HttpResponse::InternalServerError().json(body))
+            ServiceResponse::new(stand_in_request(), HttpResponse::InternalServerError().json(body))
         }
     };
 

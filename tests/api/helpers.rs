@@ -122,7 +122,7 @@ pub fn assert_error(r: Response, status: u16) -> String {
 }
 
 /// Encodes an RGBA image drawn by `f` in the given format (png, jpg, webp, gif, bmp, tiff).
-pub fn draw(w: u32, h: u32, format: image::ImageFormat, f: impl Fn(u32, u32) -> [u8; 4]) -> Vec<u8> {
+pub fn draw(w: u32, h: u32, format: image::ImageFormat, mut f: impl FnMut(u32, u32) -> [u8; 4]) -> Vec<u8> {
     let img = image::RgbaImage::from_fn(w, h, |x, y| image::Rgba(f(x, y)));
     let dynimg = match format {
         image::ImageFormat::Jpeg | image::ImageFormat::Bmp => image::DynamicImage::ImageRgb8(image::DynamicImage::ImageRgba8(img).to_rgb8()),

@@ -1,5 +1,7 @@
 //! The route table: one file per resource, wired here and nowhere else.
-use actix_web::web;
+//!
+//! Every path is a `resource`, so a known path with the wrong method answers 405, not 404.
+use actix_web::web::{self, resource};
 
 pub mod api_keys;
 pub mod assets;
@@ -11,28 +13,28 @@ pub mod usage;
 pub mod users;
 
 pub fn configure(cfg: &mut web::ServiceConfig, debug_routes: bool) {
-    cfg.route("/healthz", web::get().to(ops::healthz))
-        .route("/readyz", web::get().to(ops::readyz))
-        .route("/metrics", web::get().to(ops::metrics))
-        .service(
-            web::scope("/v1")
-                .route("/auth/login", web::post().to(auth::login))
-                .route("/auth/logout", web::post().to(auth::logout))
-                .route("/auth/me", web::get().to(auth::me))
-                .route("/auth/change-password", web::post().to(auth::change_password))
-                .service(web::resource("/users").get(users::list).post(users::create))
-                .service(web::resource("/users/{id}").patch(users::update).delete(users::delete))
-                .service(web::resource("/api-keys").get(api_keys::list).post(api_keys::mint))
-                .route("/api-keys/{id}/revoke", web::post().to(api_keys::revoke))
-                .route("/upload", web::post().to(upload::upload))
-                .route("/assets", web::get().to(assets::list))
-                .service(web::resource("/assets/{public_id:.+}").get(assets::get).patch(assets::patch).delete(assets::delete))
-                .route("/usage/summary", web::get().to(usage::summary))
-                // "sign" could also be a public_id, so GET/HEAD on it still deliver.
-                .service(web::resource("/image/sign").post(image::sign).get(image::deliver).head(image::deliver))
-                .service(web::resource("/image/{tail:.+}").get(image::deliver).head(image::deliver)),
-        );
+    cfg.service(resource("/healthz").get(ops::healthz))
+        .service(resource("/readyz").get(ops::readyz))
+        .service(resource("/metrics").get(ops::metrics));
     if debug_routes {
-        cfg.route("/v1/_debug/panic", web::get().to(ops::panic));
+        cfg.service(resource("/v1/_debug/panic").get(ops::panic));
     }
+    cfg.service(
+        web::scope("/v1")
+            .service(resource("/auth/login").post(auth::login))
+            .service(resource("/auth/logout").post(auth::logout))
+            .service(resource("/auth/me").get(auth::me))
+            .service(resource("/auth/change-password").post(auth::change_password))
+            .service(resource("/users").get(users::list).post(users::create))
+            .service(resource("/users/{id}").patch(users::update).delete(users::delete))
+            .service(resource("/api-keys").get(api_keys::list).post(api_keys::mint))
+            .service(resource("/api-keys/{id}/revoke").post(api_keys::revoke))
+            .service(resource("/upload").post(upload::upload))
+            .service(resource("/assets").get(assets::list))
+            .service(resource("/assets/{public_id:.+}").get(assets::get).patch(assets::patch).delete(assets::delete))
+            .service(resource("/usage/summary").get(usage::summary))
+            // "sign" could also be a public_id, so GET/HEAD on it still deliver.
+            .service(resource("/image/sign").post(image::sign).get(image::deliver).head(image::deliver))
+            .service(resource("/image/{tail:.+}").get(image::deliver).head(image::deliver)),
+    );
 }
