@@ -21,7 +21,8 @@ use crate::error::DomainError;
 /// A finished rendition, shared between caches and responses.
 #[derive(Debug)]
 pub struct Rendition {
-    pub bytes: Vec<u8>,
+    /// Shared, so serving a cached rendition never copies it.
+    pub bytes: bytes::Bytes,
     pub content_type: String,
     pub width: u32,
     pub height: u32,
@@ -99,7 +100,7 @@ impl RenditionCache {
         let nl = data.iter().position(|b| *b == b'\n')?;
         let head: serde_json::Value = serde_json::from_slice(&data[..nl]).ok()?;
         let r = Rendition {
-            bytes: data[nl + 1..].to_vec(),
+            bytes: bytes::Bytes::copy_from_slice(&data[nl + 1..]),
             content_type: head["content_type"].as_str()?.to_string(),
             width: head["width"].as_u64()? as u32,
             height: head["height"].as_u64()? as u32,
@@ -260,7 +261,7 @@ impl Handler<Render> for RenderSupervisor {
                 let format = out.format.extension();
                 metrics::histogram!("render_duration_seconds", "format" => format).record(started.elapsed().as_secs_f64());
                 metrics::counter!("renders_total", "format" => format).increment(1);
-                let r = Arc::new(Rendition { bytes: out.bytes, content_type: out.content_type.to_string(), width: out.width, height: out.height });
+                let r = Arc::new(Rendition { bytes: out.bytes.into(), content_type: out.content_type.to_string(), width: out.width, height: out.height });
                 cache.put(&msg.key, r.clone());
                 Ok(r)
             })();

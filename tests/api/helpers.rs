@@ -190,6 +190,10 @@ impl TestApp {
         std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap())
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Sum of a Prometheus counter over all its label sets.
     pub fn metric_sum(&self, name: &str) -> f64 {
         let text = self.client().get(self.url("/metrics")).send().unwrap().text().unwrap();

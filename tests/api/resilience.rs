@@ -106,3 +106,95 @@ fn image_ok(app: &TestApp, path: &str) {
     let r = app.client().get(app.url(path)).send().unwrap();
     assert_eq!(r.status(), 200);
 }
+
+#[test]
+fn render_over_its_time_budget_is_a_clean_503() {
+    let app = spawn_app_with(&[("IMGCLOUD_RENDER__TIMEOUT_MS", "1")]);
+    let key = app.api_key(&app.admin());
+    app.upload_ok(&key, noise_png(1500, 1500, 9), "n.png", &[("public_id", "slow")]);
+    let r = app.client().get(app.url("/v1/image/w_1200,bl_20,f_avif/slow")).send().unwrap();
+    assert!(r.headers().get("retry-after").is_some());
+    assert!(assert_error(r, 503).contains("budget"));
+    assert_eq!(app.client().get(app.url("/healthz")).send().unwrap().status(), 200);
+}
+
+#[test]
+fn render_over_its_pixel_budget_is_a_clean_503() {
+    let app = spawn_app_with(&[("IMGCLOUD_RENDER__MAX_WORK_PIXELS", "10000")]);
+    let key = app.api_key(&app.admin());
+    app.upload_ok(&key, quadrants(300, 300, ImageFormat::Png), "q.png", &[("public_id", "wide")]);
+    let r = app.client().get(app.url("/v1/image/w_2000,h_2000,c_fill/wide")).send().unwrap();
+    assert!(assert_error(r, 503).contains("pixel"));
+}
+
+#[test]
+fn disk_cache_survives_a_restart() {
+    let app = spawn_app();
+    let key = app.api_key(&app.admin());
+    app.upload_ok(&key, quadrants(200, 100, ImageFormat::Png), "q.png", &[("public_id", "keep")]);
+    let first = app.client().get(app.url("/v1/image/w_50,f_webp/keep")).send().unwrap().bytes().unwrap();
+    assert_eq!(app.metric_sum("renders_total"), 1.0);
+    let dir = app.crash();
+    let app = spawn_in(dir, &[]);
+    let again = app.client().get(app.url("/v1/image/w_50,f_webp/keep")).send().unwrap().bytes().unwrap();
+    assert_eq!(first, again);
+    assert_eq!(app.metric_sum("renders_total"), 0.0, "served from disk, not re-rendered");
+    assert_eq!(app.metric_sum("cache_hits_total"), 1.0);
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).unwrap().parse().unwrap()
+}
+
+#[test]
+fn oversized_streamed_body_is_refused_without_buffering_it() {
+    let app = spawn_app_with(&[("IMGCLOUD_UPLOAD__MAX_BYTES", "1000000")]);
+    let key = app.api_key(&app.admin());
+    let before = rss_kib(app.pid());
+    // 150 MB of multipart body sent chunked, with no Content-Length to refuse it early.
+    let boundary = "XyZbOuNdArY";
+    let head = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n");
+    let chunks = std::iter::once(Ok::<_, std::io::Error>(head.into_bytes()))
+        .chain((0..150).map(|_| Ok(vec![0xAB; 1_000_000])))
+        .chain(std::iter::once(Ok(format!("\r\n--{boundary}--\r\n").into_bytes())));
+    let body = reqwest::blocking::Body::new(ChunkReader { it: Box::new(chunks), cur: vec![], pos: 0 });
+    let r = app
+        .client()
+        .post(app.url("/v1/upload"))
+        .header("Authorization", &key)
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(body)
+        .send();
+    // The server may answer 413 and close before the client finishes sending.
+    if let Ok(r) = r {
+        assert_error(r, 413);
+    }
+    let after = rss_kib(app.pid());
+    assert!(after < before + 60_000, "server RSS grew from {before} KiB to {after} KiB");
+    assert_eq!(app.client().get(app.url("/healthz")).send().unwrap().status(), 200);
+}
+
+struct ChunkReader {
+    it: Box<dyn Iterator<Item = std::io::Result<Vec<u8>>> + Send>,
+    cur: Vec<u8>,
+    pos: usize,
+}
+
+impl std::io::Read for ChunkReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.pos >= self.cur.len() {
+            match self.it.next() {
+                Some(c) => {
+                    self.cur = c?;
+                    self.pos = 0;
+                }
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.cur.len() - self.pos);
+        buf[..n].copy_from_slice(&self.cur[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
