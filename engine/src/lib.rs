@@ -1,1 +1,20 @@
-//! placeholder
+//! The pure image engine: transform grammar, planning, decoding, pixel work and encoding.
+//!
+//! Nothing in this crate knows HTTP, actors, SQL or the filesystem layout of the server.
+//! Callers hand it bytes and a `Transform`; it hands back bytes and facts.
+
+pub mod error;
+pub mod plan;
+pub mod sniff;
+pub mod transform;
+pub mod pipeline;
+mod color;
+mod decode;
+mod encode;
+mod ops;
+
+pub use error::EngineError;
+pub use pipeline::{render, Limits, RenderOptions, Rendered};
+pub use plan::{plan, Plan, SourceFacts};
+pub use sniff::{probe, probe_with_limit, InputFormat, SourceInfo};
+pub use transform::{CropMode, OutputFormat, Transform, TransformError};

@@ -1,0 +1,180 @@
+//! Execution: decode, run a `Plan`'s steps, encode. Bounded by the caller's time and pixel budgets.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::Instant;
+
+use image::metadata::Orientation;
+use image::DynamicImage;
+
+use crate::ops::{self, Fill};
+use crate::plan::{CropWindow, Plan, SourceFacts};
+use crate::sniff::{self, SourceInfo};
+use crate::transform::Transform;
+use crate::{color, decode, encode, EngineError};
+
+use crate::transform::OutputFormat;
+
+/// Budgets passed in by the caller; the engine stops with a typed error when one is exceeded.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest accepted input, in pixels (width x height from the header). Default 100 MP.
+    pub max_input_pixels: u64,
+    /// Largest number of pixels any intermediate buffer may hold. Default 120 MP.
+    pub max_work_pixels: u64,
+    /// Wall-clock deadline, checked between steps.
+    pub deadline: Option<Instant>,
+}
+
+/// Per-render settings that are not part of the URL.
+#[derive(Debug, Clone)]
+pub struct RenderOptions {
+    /// The client's Accept header, for `f_auto`.
+    pub accept: Option<String>,
+    pub limits: Limits,
+    /// ravif speed 1..=10 (default 8: on-request rendering favours latency).
+    pub avif_speed: u8,
+}
+
+/// A finished render.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub bytes: Vec<u8>,
+    pub format: OutputFormat,
+    pub content_type: &'static str,
+    pub width: u32,
+    pub height: u32,
+    /// True when the format came from `f_auto` (the response needs `Vary: Accept`).
+    pub vary_accept: bool,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_input_pixels: 100_000_000, max_work_pixels: 120_000_000, deadline: None }
+    }
+}
+
+impl Default for RenderOptions {
+    fn default() -> Self {
+        RenderOptions { accept: None, limits: Limits::default(), avif_speed: 8 }
+    }
+}
+
+/// Wall-clock and pixel budgets, checked between steps and before every allocation.
+struct Budget {
+    start: Instant,
+    limits: Limits,
+}
+
+impl Budget {
+    fn time(&self) -> Result<(), EngineError> {
+        match self.limits.deadline {
+            Some(d) if Instant::now() >= d => {
+                Err(EngineError::Deadline(d.saturating_duration_since(self.start).as_millis() as u64))
+            }
+            _ => Ok(()),
+        }
+    }
+    fn pixels(&self, w: u32, h: u32) -> Result<(), EngineError> {
+        if u64::from(w) * u64::from(h) > self.limits.max_work_pixels {
+            return Err(EngineError::PixelBudget(self.limits.max_work_pixels));
+        }
+        Ok(())
+    }
+}
+
+fn keeps_alpha(f: OutputFormat) -> bool {
+    matches!(f, OutputFormat::Png | OutputFormat::Webp | OutputFormat::Avif | OutputFormat::Gif)
+}
+
+/// Renders `bytes` through `t`: probe -> plan -> decode (JPEG shrink-on-load) -> colour to sRGB
+/// -> orient -> resize -> crop -> pad -> rotate -> greyscale -> blur -> flatten -> encode.
+///
+/// Never panics on any input: decoders run under `catch_unwind` and report `Corrupt`; a panic in a
+/// later step reports `Encode`. The deadline is checked between steps (a single long step, such as
+/// a large AVIF encode, is not interrupted); every intermediate buffer is checked against
+/// `max_work_pixels` before it is allocated.
+pub fn render(bytes: &[u8], t: &Transform, opts: &RenderOptions) -> Result<Rendered, EngineError> {
+    let budget = Budget { start: Instant::now(), limits: opts.limits };
+    budget.time()?;
+    let (info, jpeg) = sniff::probe_full(bytes, opts.limits.max_input_pixels)?;
+    let facts = SourceFacts {
+        width: info.width,
+        height: info.height,
+        orientation: info.orientation,
+        has_alpha: info.has_alpha,
+        format: info.format,
+    };
+    let plan = crate::plan::plan(t, &facts, opts.accept.as_deref())?;
+    budget.time()?;
+    let img = load(bytes, &info, jpeg, &plan, &budget)?;
+    catch_unwind(AssertUnwindSafe(|| execute(img, &plan, &budget, opts)))
+        .unwrap_or_else(|_| Err(EngineError::Encode("internal error: a render step panicked".into())))
+}
+
+/// Decode, colour-manage and orient: the oriented sRGB source, DCT-scaled towards the resize size.
+fn load(bytes: &[u8], info: &SourceInfo, jpeg: sniff::JpegFacts, plan: &Plan, budget: &Budget) -> Result<DynamicImage, EngineError> {
+    let swaps = (5..=8).contains(&info.orientation);
+    let target = if swaps { (plan.resize_h, plan.resize_w) } else { (plan.resize_w, plan.resize_h) };
+    let decoded = decode::decode(bytes, info, jpeg, target, budget.limits.max_work_pixels)?;
+    budget.time()?;
+    let (w, h) = decoded.dimensions();
+    budget.pixels(w, h)?;
+    let mut img = decode::guarded(|| Ok(color::to_srgb(decoded)))?;
+    budget.time()?;
+    if let Some(o) = Orientation::from_exif(info.orientation) {
+        img.apply_orientation(o);
+    }
+    Ok(img)
+}
+
+fn execute(mut img: DynamicImage, plan: &Plan, budget: &Budget, opts: &RenderOptions) -> Result<Rendered, EngineError> {
+    let fill = Fill { rgb: plan.background, transparent: plan.transparent_fill };
+
+    budget.pixels(plan.resize_w, plan.resize_h)?;
+    img = ops::resize::resize(img, plan.resize_w, plan.resize_h)?;
+    budget.time()?;
+
+    img = match plan.crop {
+        CropWindow::None => img,
+        CropWindow::Fixed(r) => ops::crop::crop(img, r),
+        CropWindow::Smart { w, h } => {
+            let r = ops::smartcrop::smart_window(&img, w, h);
+            ops::crop::crop(img, r)
+        }
+    };
+    budget.time()?;
+
+    if let Some((cw, ch)) = plan.canvas {
+        budget.pixels(cw, ch)?;
+        img = ops::pad::pad(img, cw, ch, fill);
+    }
+    if plan.rotate.rem_euclid(360) != 0 {
+        budget.pixels(plan.out_w, plan.out_h)?;
+        img = ops::rotate::rotate(img, plan.rotate, plan.out_w, plan.out_h, fill);
+        budget.time()?;
+    }
+    if plan.greyscale {
+        img = ops::greyscale::greyscale(img);
+    }
+    if plan.blur_sigma > 0.0 {
+        budget.time()?;
+        img = ops::blur::blur(img, plan.blur_sigma);
+    }
+    img = if keeps_alpha(plan.format) {
+        ops::flatten::drop_opaque_alpha(img)
+    } else {
+        ops::flatten::flatten(img, plan.background)
+    };
+    budget.time()?;
+
+    let bytes = encode::encode(&img, plan.format, plan.quality, opts.avif_speed)?;
+    budget.time()?;
+    Ok(Rendered {
+        bytes,
+        format: plan.format,
+        content_type: encode::content_type(plan.format),
+        width: img.width(),
+        height: img.height(),
+        vary_accept: plan.vary_accept,
+    })
+}

@@ -1,0 +1,555 @@
+//! Input sniffing: type from magic bytes, dimensions from the header, pixel-flood refusal before any decode.
+//!
+//! Everything here reads headers by hand, with bounds checks on every offset, so that a hostile
+//! file costs microseconds and never a pixel allocation. Only BMP asks the `image` crate for its
+//! colour type, and only after its dimensions passed the limit.
+//!
+//! AVIF input is recognised but refused with `Unsupported` ("AVIF input is not supported by this
+//! build"): decoding AVIF needs system dav1d >= 1.3 and the Debian 12 base has 1.0, so accepting
+//! uploads we could never render would only defer the failure. AVIF remains an output format.
+
+use crate::EngineError;
+
+/// Image types accepted as originals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum InputFormat { Jpeg, Png, Webp, Gif, Tiff, Bmp, Avif }
+
+/// Facts read from the header without decoding pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SourceInfo {
+    pub format: InputFormat,
+    pub width: u32,
+    pub height: u32,
+    /// EXIF orientation 1..=8 (1 when absent).
+    pub orientation: u8,
+    pub has_alpha: bool,
+}
+
+/// The default input cap: 100 megapixels.
+pub const DEFAULT_MAX_INPUT_PIXELS: u64 = 100_000_000;
+
+/// Header facts the decoder needs beyond `SourceInfo`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct JpegFacts {
+    pub components: u8,
+    /// An Adobe APP14 marker is present (its CMYK is stored inverted).
+    pub adobe: bool,
+}
+
+/// Sniffs `bytes` with the default 100 MP input cap.
+pub fn probe(bytes: &[u8]) -> Result<SourceInfo, EngineError> {
+    probe_with_limit(bytes, DEFAULT_MAX_INPUT_PIXELS)
+}
+
+/// Sniffs `bytes`: the type by magic bytes only, the size from the header, refusing anything over
+/// `max_pixels` (`TooManyPixels`) before a single pixel is decoded.
+pub fn probe_with_limit(bytes: &[u8], max_pixels: u64) -> Result<SourceInfo, EngineError> {
+    probe_full(bytes, max_pixels).map(|(info, _)| info)
+}
+
+pub(crate) fn probe_full(bytes: &[u8], max_pixels: u64) -> Result<(SourceInfo, JpegFacts), EngineError> {
+    let kind = magic(bytes)?;
+    let (info, jpeg) = match kind {
+        InputFormat::Jpeg => {
+            let (info, facts) = jpeg_header(bytes)?;
+            (info, facts)
+        }
+        InputFormat::Png => (png_header(bytes)?, JpegFacts::default()),
+        InputFormat::Webp => (webp_header(bytes)?, JpegFacts::default()),
+        InputFormat::Gif => (gif_header(bytes, max_pixels)?, JpegFacts::default()),
+        InputFormat::Tiff => (tiff_header(bytes)?, JpegFacts::default()),
+        InputFormat::Bmp => (bmp_header(bytes, max_pixels)?, JpegFacts::default()),
+        InputFormat::Avif => {
+            return Err(EngineError::Unsupported("AVIF input is not supported by this build".into()))
+        }
+    };
+    check_size(info.width, info.height, max_pixels)?;
+    Ok((info, jpeg))
+}
+
+fn check_size(w: u32, h: u32, max_pixels: u64) -> Result<(), EngineError> {
+    if w == 0 || h == 0 {
+        return Err(EngineError::Corrupt(format!("header declares a {w}x{h} image")));
+    }
+    let pixels = u64::from(w) * u64::from(h);
+    if pixels > max_pixels {
+        return Err(EngineError::TooManyPixels {
+            width: w.into(),
+            height: h.into(),
+            pixels,
+            limit: max_pixels,
+        });
+    }
+    Ok(())
+}
+
+fn corrupt(what: &str) -> EngineError {
+    EngineError::Corrupt(what.to_string())
+}
+
+fn unsupported(what: &str) -> EngineError {
+    EngineError::Unsupported(what.to_string())
+}
+
+fn magic(b: &[u8]) -> Result<InputFormat, EngineError> {
+    if b.is_empty() {
+        return Err(unsupported("empty file"));
+    }
+    if b.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        return Ok(InputFormat::Jpeg);
+    }
+    if b.starts_with(b"\x89PNG\r\n\x1a\n") {
+        return Ok(InputFormat::Png);
+    }
+    if b.len() >= 12 && &b[0..4] == b"RIFF" && &b[8..12] == b"WEBP" {
+        return Ok(InputFormat::Webp);
+    }
+    if b.starts_with(b"GIF87a") || b.starts_with(b"GIF89a") {
+        return Ok(InputFormat::Gif);
+    }
+    if b.starts_with(b"II*\0") || b.starts_with(b"MM\0*") {
+        return Ok(InputFormat::Tiff);
+    }
+    if b.starts_with(b"BM") && b.len() >= 14 {
+        return Ok(InputFormat::Bmp);
+    }
+    if b.len() >= 12 && &b[4..8] == b"ftyp" {
+        return iso_bmff(b);
+    }
+    if b.starts_with(b"PK\x03\x04") || b.starts_with(b"PK\x05\x06") {
+        return Err(unsupported("zip archives are not accepted"));
+    }
+    if b.starts_with(b"%PDF") {
+        return Err(unsupported("PDF is not accepted"));
+    }
+    text_kind(b)
+}
+
+/// ISO-BMFF (`ftyp`): AVIF is recognised so the refusal can say why; other brands are unknown.
+fn iso_bmff(b: &[u8]) -> Result<InputFormat, EngineError> {
+    let size = be32(b, 0).unwrap_or(0) as usize;
+    let end = size.clamp(16, 256).min(b.len());
+    let mut brands = vec![&b[8..12]];
+    let mut i = 16;
+    while i + 4 <= end {
+        brands.push(&b[i..i + 4]);
+        i += 4;
+    }
+    if brands.iter().any(|br| *br == b"avif" || *br == b"avis") {
+        return Ok(InputFormat::Avif);
+    }
+    if brands.iter().any(|br| matches!(*br, b"heic" | b"heix" | b"hevc" | b"heim" | b"heis" | b"mif1" | b"msf1")) {
+        return Err(unsupported("HEIC/HEIF input is not supported"));
+    }
+    Err(unsupported("unrecognised file type"))
+}
+
+/// Text that looks like SVG, XML or HTML gets a specific message; any other bytes are unknown.
+fn text_kind(b: &[u8]) -> Result<InputFormat, EngineError> {
+    let head = &b[..b.len().min(4096)];
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let start = head.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(head.len());
+    let text = String::from_utf8_lossy(&head[start..]).to_ascii_lowercase();
+    if text.contains("<svg") {
+        return Err(unsupported("SVG is not accepted"));
+    }
+    if text.starts_with("<!doctype html") || text.starts_with("<html") || text.contains("<body") {
+        return Err(unsupported("HTML is not an image"));
+    }
+    if text.starts_with("<?xml") || text.starts_with('<') {
+        return Err(unsupported("XML is not an image"));
+    }
+    Err(unsupported("unrecognised file type"))
+}
+
+fn be16(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_be_bytes(b.get(at..at + 2)?.try_into().ok()?))
+}
+fn be32(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+fn le16(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?))
+}
+fn le32(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+fn le24(b: &[u8], at: usize) -> Option<u32> {
+    let s = b.get(at..at + 3)?;
+    Some(u32::from(s[0]) | u32::from(s[1]) << 8 | u32::from(s[2]) << 16)
+}
+
+/// Walks JPEG markers up to the first SOF, collecting EXIF orientation and the Adobe marker.
+fn jpeg_header(b: &[u8]) -> Result<(SourceInfo, JpegFacts), EngineError> {
+    let truncated = || corrupt("truncated JPEG header");
+    let mut i = 2;
+    let mut orientation = 1;
+    let mut adobe = false;
+    loop {
+        // Fill bytes (0xFF runs) may precede any marker.
+        if *b.get(i).ok_or_else(truncated)? != 0xFF {
+            return Err(corrupt("JPEG marker expected"));
+        }
+        while b.get(i) == Some(&0xFF) {
+            i += 1;
+        }
+        let marker = *b.get(i).ok_or_else(truncated)?;
+        i += 1;
+        match marker {
+            0xD8 | 0x01 | 0xD0..=0xD7 => continue,
+            0xD9 | 0xDA => return Err(corrupt("JPEG has no frame header before its scan")),
+            _ => {}
+        }
+        let len = be16(b, i).ok_or_else(truncated)? as usize;
+        if len < 2 {
+            return Err(corrupt("JPEG segment length is invalid"));
+        }
+        let seg = b.get(i + 2..i + len).ok_or_else(truncated)?;
+        match marker {
+            0xC0..=0xCF if !matches!(marker, 0xC4 | 0xC8 | 0xCC) => {
+                if seg.len() < 6 {
+                    return Err(truncated());
+                }
+                let h = u32::from(be16(seg, 1).unwrap_or(0));
+                let w = u32::from(be16(seg, 3).unwrap_or(0));
+                let components = seg[5];
+                if !matches!(components, 1 | 3 | 4) {
+                    return Err(corrupt("JPEG with an unsupported number of components"));
+                }
+                let info = SourceInfo { format: InputFormat::Jpeg, width: w, height: h, orientation, has_alpha: false };
+                return Ok((info, JpegFacts { components, adobe }));
+            }
+            0xE1 if seg.starts_with(b"Exif\0\0") => {
+                orientation = tiff_orientation(&seg[6..]).unwrap_or(1);
+            }
+            0xEE if seg.starts_with(b"Adobe") => adobe = true,
+            _ => {}
+        }
+        i += len;
+    }
+}
+
+fn png_header(b: &[u8]) -> Result<SourceInfo, EngineError> {
+    let truncated = || corrupt("truncated PNG header");
+    if b.get(12..16) != Some(b"IHDR") {
+        return Err(if b.len() < 16 { truncated() } else { corrupt("PNG does not start with IHDR") });
+    }
+    let w = be32(b, 16).ok_or_else(truncated)?;
+    let h = be32(b, 20).ok_or_else(truncated)?;
+    let color_type = *b.get(25).ok_or_else(truncated)?;
+    let mut has_alpha = matches!(color_type, 4 | 6);
+    let mut orientation = 1;
+    // Walk chunks up to the image data: tRNS adds alpha, eXIf may carry an orientation.
+    let mut i = 8;
+    while let (Some(len), Some(kind)) = (be32(b, i), b.get(i + 4..i + 8)) {
+        let len = len as usize;
+        match kind {
+            b"IDAT" | b"IEND" => break,
+            b"tRNS" => has_alpha = true,
+            b"eXIf" => {
+                if let Some(data) = b.get(i + 8..(i + 8).saturating_add(len)) {
+                    orientation = tiff_orientation(data).unwrap_or(1);
+                }
+            }
+            _ => {}
+        }
+        i = match i.checked_add(12 + len) {
+            Some(n) => n,
+            None => break,
+        };
+    }
+    Ok(SourceInfo { format: InputFormat::Png, width: w, height: h, orientation, has_alpha })
+}
+
+fn webp_header(b: &[u8]) -> Result<SourceInfo, EngineError> {
+    let truncated = || corrupt("truncated WebP header");
+    let mut size = None;
+    let mut has_alpha = false;
+    let mut orientation = 1;
+    let mut i = 12;
+    while let (Some(kind), Some(len)) = (b.get(i..i + 4), le32(b, i + 4)) {
+        let data_at = i + 8;
+        let len = len as usize;
+        match kind {
+            b"VP8 " if size.is_none() => {
+                // Frame tag (3 bytes), start code 9d 01 2a, then 14-bit sizes.
+                if b.get(data_at + 3..data_at + 6) != Some(&[0x9d, 0x01, 0x2a][..]) {
+                    return Err(if b.len() < data_at + 10 { truncated() } else { corrupt("bad VP8 start code") });
+                }
+                let w = u32::from(le16(b, data_at + 6).ok_or_else(truncated)? & 0x3fff);
+                let h = u32::from(le16(b, data_at + 8).ok_or_else(truncated)? & 0x3fff);
+                size = Some((w, h));
+            }
+            b"VP8L" if size.is_none() => {
+                if b.get(data_at) != Some(&0x2f) {
+                    return Err(if b.len() <= data_at { truncated() } else { corrupt("bad VP8L signature") });
+                }
+                let bits = le32(b, data_at + 1).ok_or_else(truncated)?;
+                let w = (bits & 0x3fff) + 1;
+                let h = ((bits >> 14) & 0x3fff) + 1;
+                has_alpha = bits >> 28 & 1 == 1;
+                size = Some((w, h));
+            }
+            b"VP8X" => {
+                let flags = *b.get(data_at).ok_or_else(truncated)?;
+                has_alpha = flags & 0x10 != 0;
+                let w = le24(b, data_at + 4).ok_or_else(truncated)? + 1;
+                let h = le24(b, data_at + 7).ok_or_else(truncated)? + 1;
+                size = Some((w, h));
+            }
+            b"EXIF" => {
+                if let Some(data) = b.get(data_at..data_at.saturating_add(len)) {
+                    let data = data.strip_prefix(b"Exif\0\0").unwrap_or(data);
+                    orientation = tiff_orientation(data).unwrap_or(1);
+                }
+            }
+            _ => {}
+        }
+        // Chunks are padded to even length.
+        i = match data_at.checked_add(len + (len & 1)) {
+            Some(n) => n,
+            None => break,
+        };
+    }
+    let (w, h) = size.ok_or_else(truncated)?;
+    Ok(SourceInfo { format: InputFormat::Webp, width: w, height: h, orientation, has_alpha })
+}
+
+/// GIF: the logical screen, and the first frame too, since a frame may claim more than the screen.
+fn gif_header(b: &[u8], max_pixels: u64) -> Result<SourceInfo, EngineError> {
+    let truncated = || corrupt("truncated GIF header");
+    let w = u32::from(le16(b, 6).ok_or_else(truncated)?);
+    let h = u32::from(le16(b, 8).ok_or_else(truncated)?);
+    let flags = *b.get(10).ok_or_else(truncated)?;
+    let mut i = 13;
+    if flags & 0x80 != 0 {
+        i += 3 << ((flags & 7) + 1);
+    }
+    let mut has_alpha = false;
+    loop {
+        match *b.get(i).ok_or_else(truncated)? {
+            0x21 => {
+                let label = *b.get(i + 1).ok_or_else(truncated)?;
+                if label == 0xF9 && b.get(i + 3).is_some_and(|p| p & 1 == 1) {
+                    has_alpha = true;
+                }
+                i += 2;
+                // Sub-blocks until the zero terminator.
+                loop {
+                    let n = *b.get(i).ok_or_else(truncated)? as usize;
+                    i += 1 + n;
+                    if n == 0 {
+                        break;
+                    }
+                }
+            }
+            0x2C => {
+                let fw = u32::from(le16(b, i + 5).ok_or_else(truncated)?);
+                let fh = u32::from(le16(b, i + 7).ok_or_else(truncated)?);
+                check_size(fw.max(1), fh.max(1), max_pixels)?;
+                break;
+            }
+            0x3B => return Err(corrupt("GIF has no image")),
+            _ => return Err(corrupt("bad GIF block")),
+        }
+    }
+    Ok(SourceInfo { format: InputFormat::Gif, width: w, height: h, orientation: 1, has_alpha })
+}
+
+/// A minimal reader of a TIFF structure's first IFD, shared by TIFF files and EXIF payloads.
+struct Ifd<'a> {
+    b: &'a [u8],
+    le: bool,
+    entries: usize,
+    at: usize,
+}
+
+impl<'a> Ifd<'a> {
+    fn first(b: &'a [u8]) -> Option<Ifd<'a>> {
+        let le = match b.get(0..4)? {
+            b"II*\0" => true,
+            b"MM\0*" => false,
+            _ => return None,
+        };
+        let mut ifd = Ifd { b, le, entries: 0, at: 0 };
+        let off = ifd.u32(4)? as usize;
+        ifd.entries = ifd.u16(off)? as usize;
+        ifd.at = off + 2;
+        Some(ifd)
+    }
+    fn u16(&self, at: usize) -> Option<u16> {
+        if self.le { le16(self.b, at) } else { be16(self.b, at) }
+    }
+    fn u32(&self, at: usize) -> Option<u32> {
+        if self.le { le32(self.b, at) } else { be32(self.b, at) }
+    }
+    /// The first value of an integer tag. Writers disagree on the type (orientation has been seen
+    /// as SLONG in the wild), so signed and byte types are read too.
+    fn value(&self, tag: u16) -> Option<u32> {
+        (0..self.entries.min(4096)).find_map(|n| {
+            let e = self.at + n * 12;
+            if self.u16(e)? != tag {
+                return None;
+            }
+            match self.u16(e + 2)? {
+                1 | 6 | 7 => self.b.get(e + 8).map(|v| u32::from(*v)),
+                3 | 8 => self.u16(e + 8).map(u32::from),
+                4 | 9 => self.u32(e + 8),
+                _ => None,
+            }
+        })
+    }
+    fn has(&self, tag: u16) -> bool {
+        (0..self.entries.min(4096)).any(|n| self.u16(self.at + n * 12) == Some(tag))
+    }
+}
+
+/// EXIF orientation (tag 0x0112) from TIFF-structured data, when it is 1..=8.
+pub(crate) fn tiff_orientation(b: &[u8]) -> Option<u8> {
+    let o = Ifd::first(b)?.value(0x0112)?;
+    (1..=8).contains(&o).then_some(o as u8)
+}
+
+fn tiff_header(b: &[u8]) -> Result<SourceInfo, EngineError> {
+    let ifd = Ifd::first(b).ok_or_else(|| corrupt("truncated TIFF header"))?;
+    let w = ifd.value(256).ok_or_else(|| corrupt("TIFF without ImageWidth"))?;
+    let h = ifd.value(257).ok_or_else(|| corrupt("TIFF without ImageLength"))?;
+    let orientation = ifd.value(0x0112).filter(|o| (1..=8).contains(o)).unwrap_or(1) as u8;
+    // ExtraSamples marks an alpha (or other extra) channel.
+    let has_alpha = ifd.has(338);
+    Ok(SourceInfo { format: InputFormat::Tiff, width: w, height: h, orientation, has_alpha })
+}
+
+fn bmp_header(b: &[u8], max_pixels: u64) -> Result<SourceInfo, EngineError> {
+    let truncated = || corrupt("truncated BMP header");
+    let dib = le32(b, 14).ok_or_else(truncated)?;
+    let (w, h) = if dib == 12 {
+        (u32::from(le16(b, 18).ok_or_else(truncated)?), u32::from(le16(b, 20).ok_or_else(truncated)?))
+    } else {
+        let w = le32(b, 18).ok_or_else(truncated)? as i32;
+        let h = le32(b, 22).ok_or_else(truncated)? as i32;
+        if w < 0 {
+            return Err(corrupt("BMP with negative width"));
+        }
+        (w as u32, h.unsigned_abs())
+    };
+    check_size(w, h, max_pixels)?;
+    // The colour type (32-bit with an alpha mask or not) is subtle; let the decoder read it.
+    let has_alpha = crate::decode::guarded(|| {
+        use image::ImageDecoder;
+        image::codecs::bmp::BmpDecoder::new(std::io::Cursor::new(b))
+            .map(|d| d.color_type().has_alpha())
+            .map_err(|e| EngineError::Corrupt(e.to_string()))
+    })?;
+    Ok(SourceInfo { format: InputFormat::Bmp, width: w, height: h, orientation: 1, has_alpha })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unsupported_msg(b: &[u8]) -> String {
+        match probe(b) {
+            Err(EngineError::Unsupported(m)) => m,
+            other => panic!("expected Unsupported, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn refuses_non_images_by_content() {
+        assert_eq!(unsupported_msg(b"<svg xmlns='http://www.w3.org/2000/svg'/>"), "SVG is not accepted");
+        assert_eq!(unsupported_msg(b"\xEF\xBB\xBF  <?xml version='1.0'?>\n<svg/>"), "SVG is not accepted");
+        assert_eq!(unsupported_msg(b"<!DOCTYPE html><html></html>"), "HTML is not an image");
+        assert_eq!(unsupported_msg(b"PK\x03\x04rest"), "zip archives are not accepted");
+        assert_eq!(unsupported_msg(b"hello world"), "unrecognised file type");
+        assert_eq!(unsupported_msg(b""), "empty file");
+    }
+
+    #[test]
+    fn avif_is_recognised_then_refused() {
+        let mut b = vec![0, 0, 0, 28];
+        b.extend_from_slice(b"ftypavif\0\0\0\0avifmif1miaf");
+        assert_eq!(unsupported_msg(&b), "AVIF input is not supported by this build");
+        let mut h = vec![0, 0, 0, 24];
+        h.extend_from_slice(b"ftypheic\0\0\0\0mif1heic");
+        assert_eq!(unsupported_msg(&h), "HEIC/HEIF input is not supported");
+    }
+
+    fn jpeg_with_sof(w: u16, h: u16, exif_orientation: Option<u16>) -> Vec<u8> {
+        let mut b = vec![0xFF, 0xD8];
+        if let Some(o) = exif_orientation {
+            let mut tiff = b"MM\0*\0\0\0\x08\0\x01".to_vec();
+            tiff.extend_from_slice(&[0x01, 0x12, 0, 3, 0, 0, 0, 1]);
+            tiff.extend_from_slice(&o.to_be_bytes());
+            tiff.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
+            let mut seg = b"Exif\0\0".to_vec();
+            seg.extend_from_slice(&tiff);
+            b.extend_from_slice(&[0xFF, 0xE1]);
+            b.extend_from_slice(&((seg.len() + 2) as u16).to_be_bytes());
+            b.extend_from_slice(&seg);
+        }
+        b.extend_from_slice(&[0xFF, 0xC0, 0, 11, 8]);
+        b.extend_from_slice(&h.to_be_bytes());
+        b.extend_from_slice(&w.to_be_bytes());
+        b.extend_from_slice(&[1, 1, 0x11, 0]);
+        b.extend_from_slice(&[0xFF, 0xDA]);
+        b
+    }
+
+    #[test]
+    fn jpeg_header_and_orientation() {
+        let info = probe(&jpeg_with_sof(640, 480, Some(6))).unwrap();
+        assert_eq!((info.format, info.width, info.height, info.orientation), (InputFormat::Jpeg, 640, 480, 6));
+        assert!(!info.has_alpha);
+        assert_eq!(probe(&jpeg_with_sof(10, 10, None)).unwrap().orientation, 1);
+    }
+
+    #[test]
+    fn pixel_flood_is_refused_from_the_header() {
+        let t = std::time::Instant::now();
+        match probe(&jpeg_with_sof(64250, 64250, None)) {
+            Err(EngineError::TooManyPixels { width: 64250, height: 64250, limit: 100_000_000, .. }) => {}
+            other => panic!("{other:?}"),
+        }
+        assert!(t.elapsed().as_millis() < 50);
+        assert!(matches!(probe_with_limit(&jpeg_with_sof(100, 100, None), 9_999), Err(EngineError::TooManyPixels { .. })));
+    }
+
+    #[test]
+    fn truncated_headers_are_corrupt() {
+        let full = jpeg_with_sof(640, 480, Some(3));
+        for n in 3..full.len() - 8 {
+            assert!(matches!(probe(&full[..n]), Err(EngineError::Corrupt(_))), "cut at {n}");
+        }
+        assert!(matches!(probe(b"\x89PNG\r\n\x1a\n\0\0"), Err(EngineError::Corrupt(_))));
+        assert!(matches!(probe(b"GIF89a\x01"), Err(EngineError::Corrupt(_))));
+        assert!(matches!(probe(b"RIFF\0\0\0\0WEBPVP8 "), Err(EngineError::Corrupt(_))));
+        assert!(matches!(probe(b"II*\0\xff\xff\0\0"), Err(EngineError::Corrupt(_))));
+    }
+
+    #[test]
+    fn orientation_of_any_integer_type() {
+        // Little-endian IFD with one entry: tag 0x0112, given type, count 1, value 6.
+        for ty in [3u16, 4, 8, 9] {
+            let mut t = b"II*\0\x08\0\0\0\x01\0".to_vec();
+            t.extend_from_slice(&0x0112u16.to_le_bytes());
+            t.extend_from_slice(&ty.to_le_bytes());
+            t.extend_from_slice(&1u32.to_le_bytes());
+            t.extend_from_slice(&6u32.to_le_bytes());
+            assert_eq!(tiff_orientation(&t), Some(6), "type {ty}");
+        }
+        assert_eq!(tiff_orientation(b"II*\0\xff\xff\xff\xff"), None);
+    }
+
+    #[test]
+    fn png_ihdr_and_trns() {
+        let mut b = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+        b.extend_from_slice(&300u32.to_be_bytes());
+        b.extend_from_slice(&200u32.to_be_bytes());
+        b.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
+        let info = probe(&b).unwrap();
+        assert_eq!((info.width, info.height, info.has_alpha), (300, 200, false));
+        b.extend_from_slice(b"\0\0\0\x02tRNS\0\0\0\0\0\0");
+        assert!(probe(&b).unwrap().has_alpha);
+    }
+}

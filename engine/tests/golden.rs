@@ -1,0 +1,489 @@
+//! Golden tests of `render` on real third-party images (Pillow's and gdk-pixbuf's test suites).
+//! Fixtures come from scripts/fetch-fixtures.sh; a missing fixture fails, it never skips.
+
+mod fixtures;
+
+use std::time::{Duration, Instant};
+
+use fixtures::*;
+use image::{DynamicImage, ImageEncoder, RgbImage};
+use imgcloud_engine::{probe, render, EngineError, Limits, OutputFormat, RenderOptions, Rendered, Transform};
+
+fn tf(s: &str) -> Transform {
+    Transform::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"))
+}
+
+fn run(bytes: &[u8], t: &str) -> Rendered {
+    render(bytes, &tf(t), &RenderOptions::default()).unwrap_or_else(|e| panic!("render {t:?}: {e}"))
+}
+
+fn run_err(bytes: &[u8], t: &str, opts: &RenderOptions) -> EngineError {
+    match render(bytes, &tf(t), opts) {
+        Ok(r) => panic!("render {t:?} should fail, gave {}x{} {:?}", r.width, r.height, r.format),
+        Err(e) => e,
+    }
+}
+
+fn rgb_of(r: &Rendered) -> RgbImage {
+    let img = decode(&r.bytes);
+    assert_eq!((img.width(), img.height()), (r.width, r.height), "decoded size matches Rendered");
+    img.to_rgb8()
+}
+
+// ---------- crop modes ----------
+
+/// 428x640 portrait photo (gdk-pixbuf's rotation reference, lossless PNG).
+fn portrait() -> Vec<u8> {
+    fixture("bug725582-testrotate.png")
+}
+
+#[test]
+fn fit_and_inside_keep_aspect_within_the_box() {
+    for t in ["w_200,h_200", "w_200,h_200,c_fit", "w_200,h_200,c_inside"] {
+        let r = run(&portrait(), t);
+        assert_eq!((r.width, r.height), (134, 200), "{t}");
+        assert_eq!(rgb_of(&r).dimensions(), (134, 200));
+    }
+    // Never enlarged.
+    let r = run(&portrait(), "w_2000,h_2000,c_fit");
+    assert_eq!((r.width, r.height), (428, 640));
+    // One side only: the other follows the aspect ratio.
+    let r = run(&portrait(), "w_214");
+    assert_eq!((r.width, r.height), (214, 320));
+}
+
+#[test]
+fn outside_covers_the_box() {
+    let r = run(&portrait(), "w_200,h_200,c_outside");
+    assert_eq!((r.width, r.height), (200, 299));
+    assert_eq!(rgb_of(&r).dimensions(), (200, 299));
+}
+
+#[test]
+fn fill_and_cover_crop_around_the_centre() {
+    let src = decode(&portrait()).to_rgb8();
+    for c in ["fill", "cover"] {
+        let r = run(&portrait(), &format!("w_200,h_100,c_{c},f_png"));
+        let out = rgb_of(&r);
+        assert_eq!(out.dimensions(), (200, 100));
+        // Resized to 200x299 and cut to the middle 100 rows: the output centre is the source centre,
+        // and the output's top edge is source row (299-100)/2 / 299 * 640 = 213.
+        let gap = max_channel_gap(patch_mean(&out, 100, 50, 5), patch_mean(&src, 214, 320, 11));
+        assert!(gap < 20.0, "c_{c}: centre differs by {gap}");
+        let gap = max_channel_gap(patch_mean(&out, 100, 2, 3), patch_mean(&src, 214, 217, 7));
+        assert!(gap < 25.0, "c_{c}: top edge differs by {gap}");
+    }
+}
+
+#[test]
+fn contain_letterboxes_with_bg_white_or_transparency() {
+    // bg given: red bars left and right of a 134x200 image on a 200x200 canvas.
+    let r = run(&portrait(), "w_200,h_200,c_contain,bg_ff0000,f_png");
+    let out = rgb_of(&r);
+    assert_eq!(out.dimensions(), (200, 200));
+    for (x, y) in [(0, 100), (199, 0), (10, 199), (189, 50)] {
+        assert_eq!(out.get_pixel(x, y).0, [255, 0, 0], "bar at ({x},{y})");
+    }
+    let centre = patch_mean(&out, 100, 100, 5);
+    assert!(max_channel_gap(centre, [255.0, 0.0, 0.0]) > 60.0, "centre is photo, not bar");
+
+    // No bg, JPEG output: white.
+    let r = run(&portrait(), "w_200,h_200,c_contain,f_jpg");
+    let p = rgb_of(&r).get_pixel(2, 100).0;
+    assert!(p.iter().all(|v| *v >= 250), "white bar, got {p:?}");
+
+    // No bg, PNG output: transparent.
+    let r = run(&portrait(), "w_200,h_200,c_contain,f_png");
+    let out = decode(&r.bytes).to_rgba8();
+    assert_eq!(out.get_pixel(2, 100).0[3], 0, "transparent bar");
+    assert_eq!(out.get_pixel(100, 100).0[3], 255, "opaque photo");
+}
+
+#[test]
+fn thumb_is_exact_and_follows_the_content() {
+    let r = run(&portrait(), "w_150,h_150,c_thumb,f_png");
+    assert_eq!(rgb_of(&r).dimensions(), (150, 150));
+
+    // Put the photo in the right third of a wide grey canvas: the smart window must find it.
+    let photo = decode(&portrait()).to_rgb8();
+    let mut wide = RgbImage::from_pixel(1800, 640, image::Rgb([128, 128, 128]));
+    image::imageops::replace(&mut wide, &photo, 1300, 0);
+    let mut png = vec![];
+    image::codecs::png::PngEncoder::new(&mut png)
+        .write_image(wide.as_raw(), 1800, 640, image::ExtendedColorType::Rgb8)
+        .unwrap();
+    let r = run(&png, "w_300,h_300,c_thumb,f_png");
+    let out = rgb_of(&r);
+    // A centred crop would be flat grey; the smart one shows the photo.
+    let grey = out.pixels().filter(|p| p.0.iter().all(|v| v.abs_diff(128) <= 2)).count();
+    assert!(grey < out.pixels().len() / 3, "{grey} grey pixels: window missed the photo");
+}
+
+// ---------- orientation ----------
+
+#[test]
+fn exif_orientations_2_to_8_match_orientation_1() {
+    let reference = rgb_of(&run(&fixture("hopper.jpg"), "f_png"));
+    for n in 2..=8 {
+        let bytes = fixture(&format!("hopper_orientation_{n}.jpg"));
+        assert_eq!(probe(&bytes).unwrap().orientation, n as u8);
+        let out = rgb_of(&run(&bytes, "f_png"));
+        let d = mean_abs_diff(&out, &reference);
+        assert!(d < 8.0, "orientation {n}: mean abs diff {d} against orientation 1");
+    }
+    // The same check must fail for a wrongly oriented image, or it proves nothing.
+    let flipped = DynamicImage::ImageRgb8(reference.clone()).fliph().to_rgb8();
+    assert!(mean_abs_diff(&flipped, &reference) > 20.0);
+}
+
+#[test]
+fn rotated_photo_matches_its_upright_reference() {
+    let jpg = fixture("bug725582-testrotate.jpg");
+    let info = probe(&jpg).unwrap();
+    assert_eq!((info.width, info.height, info.orientation), (640, 428, 6));
+    let upright = decode(&portrait()).to_rgb8();
+    let out = rgb_of(&run(&jpg, "f_png"));
+    assert_eq!(out.dimensions(), (428, 640));
+    let d = mean_abs_diff(&out, &upright);
+    assert!(d < 3.0, "mean abs diff {d}");
+    // Through JPEG shrink-on-load (640 -> 107 is a 1/4 DCT decode) the result still matches.
+    let small = rgb_of(&run(&jpg, "w_107,f_png"));
+    let reference = image::imageops::resize(&upright, small.width(), small.height(), image::imageops::FilterType::Lanczos3);
+    let d = mean_abs_diff(&small, &reference);
+    assert!(d < 4.0, "shrink-on-load mean abs diff {d}");
+}
+
+// ---------- colour ----------
+
+fn srgb_trc() -> lcms2::ToneCurve {
+    lcms2::ToneCurve::new_parametric(4, &[2.4, 1.0 / 1.055, 0.055 / 1.055, 1.0 / 12.92, 0.04045]).unwrap()
+}
+
+fn rgb_profile(primaries: [(f64, f64); 3], trc: &lcms2::ToneCurve) -> lcms2::Profile {
+    let xy = |(x, y): (f64, f64)| lcms2::CIExyY { x, y, Y: 1.0 };
+    lcms2::Profile::new_rgb(
+        &xy((0.3127, 0.3290)),
+        &lcms2::CIExyYTRIPLE { Red: xy(primaries[0]), Green: xy(primaries[1]), Blue: xy(primaries[2]) },
+        &[trc, trc, trc],
+    )
+    .unwrap()
+}
+
+fn display_p3() -> lcms2::Profile {
+    rgb_profile([(0.680, 0.320), (0.265, 0.690), (0.150, 0.060)], &srgb_trc())
+}
+
+fn adobe_rgb() -> lcms2::Profile {
+    rgb_profile([(0.64, 0.33), (0.21, 0.71), (0.15, 0.06)], &lcms2::ToneCurve::new(563.0 / 256.0))
+}
+
+fn convert(img: &RgbImage, from: &lcms2::Profile, to: &lcms2::Profile) -> RgbImage {
+    let t: lcms2::Transform<u8, u8> =
+        lcms2::Transform::new(from, lcms2::PixelFormat::RGB_8, to, lcms2::PixelFormat::RGB_8, lcms2::Intent::Perceptual).unwrap();
+    let mut out = img.clone();
+    t.transform_in_place(&mut out);
+    out
+}
+
+fn encode_tagged(img: &RgbImage, icc: Vec<u8>, container: &str) -> Vec<u8> {
+    let mut out = vec![];
+    let (w, h, raw, ct) = (img.width(), img.height(), img.as_raw(), image::ExtendedColorType::Rgb8);
+    match container {
+        "png" => {
+            let mut e = image::codecs::png::PngEncoder::new(&mut out);
+            e.set_icc_profile(icc).unwrap();
+            e.write_image(raw, w, h, ct).unwrap();
+        }
+        "jpg" => {
+            let mut e = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 100);
+            e.set_icc_profile(icc).unwrap();
+            e.write_image(raw, w, h, ct).unwrap();
+        }
+        _ => {
+            let mut e = image::codecs::webp::WebPEncoder::new_lossless(&mut out);
+            e.set_icc_profile(icc).unwrap();
+            e.write_image(raw, w, h, ct).unwrap();
+        }
+    }
+    out
+}
+
+/// A real photo moved into a wide-gamut space and tagged must render back to (nearly) the
+/// original sRGB pixels, in every container that carries ICC.
+#[test]
+fn display_p3_and_adobe_rgb_tagged_sources_render_as_their_srgb_conversion() {
+    let photo = decode(&portrait()).to_rgb8();
+    let srgb = lcms2::Profile::new_srgb();
+    for (name, profile) in [("Display P3", display_p3()), ("Adobe RGB", adobe_rgb())] {
+        let wide = convert(&photo, &srgb, &profile);
+        let untagged_gap = mean_abs_diff(&wide, &photo);
+        eprintln!("{name}: untagged gap {untagged_gap}");
+        assert!(untagged_gap > 1.5, "{name}: conversion too small ({untagged_gap}) to test anything");
+        for container in ["png", "jpg", "webp"] {
+            let bytes = encode_tagged(&wide, profile.icc().unwrap(), container);
+            let out = rgb_of(&run(&bytes, "f_png"));
+            let d = mean_abs_diff(&out, &photo);
+            eprintln!("{name} {container}: {d}");
+            let limit = if container == "jpg" { 2.5 } else { 1.5 };
+            assert!(d < limit, "{name} in {container}: mean abs diff {d} from the sRGB original (untagged {untagged_gap})");
+        }
+    }
+}
+
+/// Pillow's xmp_test.jpg is a real camera file tagged Adobe RGB (1998).
+#[test]
+fn adobe_rgb_camera_file_matches_lcms_reference() {
+    let bytes = fixture("xmp_test.jpg");
+    let src = image::codecs::jpeg::JpegDecoder::new(std::io::Cursor::new(&bytes)).unwrap();
+    let mut src = src;
+    let icc = image::ImageDecoder::icc_profile(&mut src).unwrap().expect("xmp_test.jpg carries ICC");
+    let profile = lcms2::Profile::new_icc(&icc).unwrap();
+    let desc = profile.info(lcms2::InfoType::Description, lcms2::Locale::none()).unwrap_or_default();
+    assert!(desc.contains("Adobe RGB"), "profile is {desc:?}");
+    let raw = DynamicImage::from_decoder(src).unwrap().to_rgb8();
+    let reference = convert(&raw, &profile, &lcms2::Profile::new_srgb());
+    let untagged_gap = mean_abs_diff(&raw, &reference);
+    eprintln!("xmp_test untagged gap {untagged_gap}");
+
+    // Full size (zune path) and shrink-on-load (jpeg-decoder path, 2000 -> 500 is 1/4).
+    let out = rgb_of(&run(&bytes, "f_png"));
+    let d = mean_abs_diff(&out, &reference);
+    eprintln!("xmp_test full {d}");
+    // The photo is muted, so the conversion moves pixels by ~1.3 on average: the render must be
+    // far closer to the converted reference than the unconverted pixels are.
+    assert!(d < untagged_gap / 3.0, "full size: {d} (unconverted: {untagged_gap})");
+    let out = rgb_of(&run(&bytes, "w_500,f_png"));
+    let small = image::imageops::resize(&reference, out.width(), out.height(), image::imageops::FilterType::Lanczos3);
+    let d = mean_abs_diff(&out, &small);
+    // Resampling differences dominate a per-pixel comparison here, so compare the colour balance:
+    // the average colour is insensitive to the resampler but moves with the profile conversion.
+    let means = |img: &RgbImage| -> [f64; 3] {
+        let n = f64::from(img.width() * img.height());
+        let mut m = [0.0; 3];
+        img.pixels().for_each(|p| (0..3).for_each(|c| m[c] += f64::from(p[c]) / n));
+        m
+    };
+    let (got, want, unconverted) = (means(&out), means(&small), means(&raw));
+    eprintln!("xmp_test small {d}; means {got:?} {want:?} {unconverted:?}");
+    let off = max_channel_gap(got, want);
+    assert!(off < max_channel_gap(unconverted, want) / 3.0, "shrink-on-load colour balance off by {off}: {got:?} vs {want:?}");
+    assert!(d < 3.0, "shrink-on-load: {d}");
+}
+
+#[test]
+fn cmyk_jpeg_renders_like_its_rgb_sibling() {
+    let cmyk = fixture("pil_sample_cmyk.jpg");
+    let rgb = decode(&fixture("pil_sample_rgb.jpg")).to_rgb8();
+    let out = rgb_of(&run(&cmyk, "f_png"));
+    let d = mean_abs_diff(&out, &rgb);
+    assert!(d < 6.0, "CMYK render differs from the RGB sibling by {d}");
+    // Inverted (no Adobe handling) would be wildly off.
+    let inverted = RgbImage::from_fn(rgb.width(), rgb.height(), |x, y| image::Rgb(rgb.get_pixel(x, y).0.map(|v| 255 - v)));
+    assert!(mean_abs_diff(&out, &inverted) > 60.0);
+}
+
+#[test]
+fn greyscale_and_blur() {
+    let out = rgb_of(&run(&portrait(), "w_200,gr_1,f_png"));
+    assert!(out.pixels().all(|p| p[0] == p[1] && p[1] == p[2]));
+    let sharp = rgb_of(&run(&portrait(), "w_200,f_png"));
+    let blurred = rgb_of(&run(&portrait(), "w_200,bl_6,f_png"));
+    let energy = |img: &RgbImage| -> f64 {
+        img.enumerate_pixels().filter(|(x, _, _)| *x > 0).map(|(x, y, p)| f64::from(p[1].abs_diff(img.get_pixel(x - 1, y)[1]))).sum()
+    };
+    assert!(energy(&blurred) < energy(&sharp) / 3.0, "blur must remove most detail");
+    assert!(max_channel_gap(patch_mean(&blurred, 100, 150, 41), patch_mean(&sharp, 100, 150, 41)) < 12.0, "blur keeps local colour");
+}
+
+#[test]
+fn rotation_any_angle() {
+    let r = run(&portrait(), "w_200,r_90,f_png");
+    assert_eq!((r.width, r.height), (299, 200));
+    let r = run(&portrait(), "w_200,h_200,c_fill,r_45,bg_00ff00,f_png");
+    let out = rgb_of(&r);
+    assert_eq!(out.dimensions(), (283, 283));
+    assert_eq!(out.get_pixel(0, 0).0, [0, 255, 0], "corner filled with bg");
+    let r = run(&portrait(), "w_200,h_200,c_fill,r_30,f_png");
+    assert_eq!(decode(&r.bytes).to_rgba8().get_pixel(0, 0).0[3], 0, "transparent corner without bg");
+}
+
+// ---------- metadata ----------
+
+#[test]
+fn no_metadata_in_any_output() {
+    // xmp_test.jpg has EXIF, XMP and ICC; hopper_orientation_6.jpg has EXIF.
+    for src in ["xmp_test.jpg", "hopper_orientation_6.jpg"] {
+        let bytes = fixture(src);
+        for f in ["jpg", "png", "webp", "avif", "gif"] {
+            // Also with no transform at all: served bytes are always a fresh encode.
+            for t in [format!("f_{f}"), format!("w_120,f_{f}")] {
+                let r = run(&bytes, &t);
+                let b = &r.bytes;
+                let ctx = format!("{src} {t}");
+                match f {
+                    "jpg" => {
+                        for (m, payload) in jpeg_segments(b) {
+                            assert!(!(0xE1..=0xEF).contains(&m), "{ctx}: APP{} segment {:?}", m - 0xE0, &payload[..payload.len().min(12)]);
+                        }
+                    }
+                    "png" => {
+                        let chunks = png_chunks(b);
+                        for bad in ["iCCP", "eXIf", "tEXt", "zTXt", "iTXt", "sRGB", "gAMA", "cHRM"] {
+                            assert!(!chunks.iter().any(|c| c == bad), "{ctx}: {bad} in {chunks:?}");
+                        }
+                    }
+                    "webp" => {
+                        let chunks = webp_chunks(b);
+                        for bad in ["ICCP", "EXIF", "XMP "] {
+                            assert!(!chunks.iter().any(|c| c == bad), "{ctx}: {bad} in {chunks:?}");
+                        }
+                    }
+                    _ => {}
+                }
+                for needle in [&b"Exif\0"[..], b"http://ns.adobe.com/xap", b"ICC_PROFILE", b"Photoshop 3.0", b"prof"] {
+                    assert!(!b.windows(needle.len()).any(|w| w == needle), "{ctx}: {:?} found", String::from_utf8_lossy(needle));
+                }
+            }
+        }
+    }
+}
+
+// ---------- refusals ----------
+
+#[test]
+fn pixel_flood_refused_in_microseconds() {
+    let bytes = fixture("issue205.jpg");
+    assert!(bytes.len() < 2048);
+    let t = Instant::now();
+    let e = probe(&bytes).unwrap_err();
+    let probe_time = t.elapsed();
+    assert!(matches!(e, EngineError::TooManyPixels { width: 64250, height: 64250, .. }), "{e:?}");
+    assert!(probe_time < Duration::from_millis(5), "probe took {probe_time:?}");
+    let t = Instant::now();
+    let e = run_err(&bytes, "w_100", &RenderOptions::default());
+    assert!(matches!(e, EngineError::TooManyPixels { .. }), "{e:?}");
+    assert!(t.elapsed() < Duration::from_millis(5));
+}
+
+#[test]
+fn truncated_files_are_corrupt_not_panics() {
+    let e = run_err(&fixture("truncated_jpeg.jpg"), "w_50", &RenderOptions::default());
+    assert!(matches!(e, EngineError::Corrupt(_)), "Pillow's truncated_jpeg.jpg: {e:?}");
+    for name in ["hopper.jpg", "hopper.png", "hopper.webp", "hopper.gif", "hopper.bmp", "hopper.tif", "xmp_test.jpg"] {
+        let full = fixture(name);
+        // Cut inside the header and inside the pixel data.
+        for cut in [20, 60, full.len() / 2, full.len() * 9 / 10] {
+            let cut = cut.min(full.len() - 1);
+            match render(&full[..cut], &tf("w_64"), &RenderOptions::default()) {
+                Err(EngineError::Corrupt(_)) => {}
+                other => panic!("{name} cut at {cut}: expected Corrupt, got {:?}", other.map(|r| (r.width, r.height))),
+            }
+        }
+    }
+    // gdk-pixbuf's premature-end.jpg (CMYK, cut short) must fail cleanly too.
+    let e = run_err(&fixture("premature-end.jpg"), "", &RenderOptions::default());
+    assert!(matches!(e, EngineError::Corrupt(_)), "{e:?}");
+}
+
+#[test]
+fn non_images_are_unsupported() {
+    let cases: [(&[u8], &str); 4] = [
+        (b"<?xml version=\"1.0\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" height=\"10\"/>", "SVG is not accepted"),
+        (b"<!DOCTYPE html>\n<html><body><img src=x onerror=alert(1)></body></html>", "HTML is not an image"),
+        (b"PK\x03\x04\x14\0\0\0\x08\0payload.jpg", "zip archives are not accepted"),
+        (b"just some text", "unrecognised file type"),
+    ];
+    for (bytes, msg) in cases {
+        match run_err(bytes, "", &RenderOptions::default()) {
+            EngineError::Unsupported(m) => assert_eq!(m, msg),
+            e => panic!("{msg}: got {e:?}"),
+        }
+    }
+}
+
+#[test]
+fn deadline_in_the_past_and_pixel_budget() {
+    let opts = RenderOptions {
+        limits: Limits { deadline: Some(Instant::now() - Duration::from_millis(1)), ..Limits::default() },
+        ..RenderOptions::default()
+    };
+    assert!(matches!(run_err(&portrait(), "w_100", &opts), EngineError::Deadline(_)));
+    let opts = RenderOptions { limits: Limits { max_work_pixels: 10_000, ..Limits::default() }, ..RenderOptions::default() };
+    assert!(matches!(run_err(&portrait(), "w_100", &opts), EngineError::PixelBudget(10_000)));
+    let opts = RenderOptions { limits: Limits { max_input_pixels: 1000, ..Limits::default() }, ..RenderOptions::default() };
+    assert!(matches!(run_err(&portrait(), "w_100", &opts), EngineError::TooManyPixels { .. }));
+}
+
+// ---------- formats ----------
+
+fn with_accept(accept: &str) -> RenderOptions {
+    RenderOptions { accept: Some(accept.into()), ..RenderOptions::default() }
+}
+
+#[test]
+fn f_auto_choices() {
+    let jpg = fixture("hopper.jpg");
+    let alpha = fixture("transparent.png");
+    let cases = [
+        (&jpg, "image/avif,image/webp,*/*", OutputFormat::Avif, "image/avif"),
+        (&jpg, "image/webp,*/*", OutputFormat::Webp, "image/webp"),
+        (&jpg, "*/*", OutputFormat::Jpg, "image/jpeg"),
+        (&alpha, "*/*", OutputFormat::Png, "image/png"),
+        (&alpha, "image/webp", OutputFormat::Webp, "image/webp"),
+    ];
+    for (bytes, accept, format, ct) in cases {
+        let r = render(bytes, &tf("w_64,f_auto"), &with_accept(accept)).unwrap();
+        assert_eq!((r.format, r.content_type, r.vary_accept), (format, ct, true), "{accept}");
+    }
+    // Without f, the source's format, no Vary.
+    let r = run(&jpg, "w_64");
+    assert_eq!((r.format, r.content_type, r.vary_accept), (OutputFormat::Jpg, "image/jpeg", false));
+    // Transparency survives f_auto to webp.
+    let r = render(&alpha, &tf("f_auto"), &with_accept("image/webp")).unwrap();
+    let img = decode(&r.bytes);
+    assert!(img.color().has_alpha() && img.to_rgba8().pixels().any(|p| p[3] == 0));
+}
+
+#[test]
+fn every_output_format_decodes_to_the_planned_size() {
+    let inputs = ["hopper.jpg", "hopper.png", "hopper.webp", "hopper.gif", "hopper.bmp", "hopper.tif", "transparent.png"];
+    for name in inputs {
+        let bytes = fixture(name);
+        for f in ["jpg", "png", "webp", "gif", "avif"] {
+            let r = run(&bytes, &format!("w_90,h_60,c_fill,f_{f}"));
+            let size = if f == "avif" {
+                assert_eq!(&r.bytes[4..12], b"ftypavif");
+                avif_size(&r.bytes)
+            } else {
+                let img = decode(&r.bytes);
+                (img.width(), img.height())
+            };
+            assert_eq!(size, (90, 60), "{name} -> {f}");
+            assert_eq!((r.width, r.height), (90, 60));
+        }
+    }
+}
+
+#[test]
+fn alpha_is_flattened_onto_bg_for_jpg() {
+    let alpha = fixture("transparent.png");
+    let src = decode(&alpha).to_rgba8();
+    let (x, y) = src.enumerate_pixels().find(|(_, _, p)| p[3] == 0).map(|(x, y, _)| (x, y)).expect("has a transparent pixel");
+    let out = rgb_of(&run(&alpha, "f_jpg,bg_0000ff"));
+    let p = out.get_pixel(x, y).0;
+    assert!(p[2] > 230 && p[0] < 25 && p[1] < 25, "transparent pixel became {p:?}, expected blue");
+}
+
+/// Rough timing of the headline use case: a ~13 MP camera JPEG to a 400x400 fill WebP.
+/// Run: cargo test --release -p imgcloud-engine --test golden -- --ignored --nocapture timing
+#[test]
+#[ignore]
+fn timing_large_jpeg_to_400_fill_webp() {
+    let bytes = fixture("issue70.jpg");
+    let info = probe(&bytes).unwrap();
+    for t in ["w_400,h_400,c_fill,f_webp", "w_400,h_400,c_thumb,f_webp", "w_400,h_400,c_fill,f_avif", "w_2000,f_jpg"] {
+        let start = Instant::now();
+        let r = run(&bytes, t);
+        println!("{}x{} ({} bytes) -> {t}: {:?}, {} bytes", info.width, info.height, bytes.len(), start.elapsed(), r.bytes.len());
+    }
+}
