@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fetches real third-party test images for the engine's golden tests into tests/fixtures/cache/.
-# Sources are package registries only: Pillow's sdist (PyPI) and Debian's gdk-pixbuf-tests.
+# Sources are package registries only: Pillow's sdist (PyPI), Debian's gdk-pixbuf-tests and
+# libgs-common (Ghostscript's ICC profiles: Adobe RGB compatible and a CMYK press profile).
 # Idempotent: files already present are kept, so a second run takes well under a second.
 set -euo pipefail
 
@@ -26,6 +27,7 @@ GDK_FILES=(
   issue70.jpg
   premature-end.jpg
 )
+GS_FILES=(a98.icc default_cmyk.icc)
 
 missing() {
   local f
@@ -35,6 +37,14 @@ missing() {
 
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
+
+# apt-get download into $TMP, refreshing the package lists once if they are missing or stale.
+apt_fetch() {
+  if ! (cd "$TMP" && apt-get download "$1" >/dev/null 2>&1); then
+    apt-get update -qq >/dev/null 2>&1 || true
+    (cd "$TMP" && apt-get download "$1" >/dev/null 2>&1) || { echo "apt-get download $1 failed" >&2; exit 1; }
+  fi
+}
 
 if missing "${PILLOW_FILES[@]}"; then
   echo "fetching Pillow $PILLOW_VERSION sdist (PyPI) ..."
@@ -52,17 +62,23 @@ fi
 
 if missing "${GDK_FILES[@]}"; then
   echo "fetching Debian gdk-pixbuf-tests ..."
-  if ! (cd "$TMP" && apt-get download gdk-pixbuf-tests >/dev/null 2>&1); then
-    apt-get update -qq >/dev/null 2>&1 || true
-    (cd "$TMP" && apt-get download gdk-pixbuf-tests >/dev/null 2>&1)
-  fi
+  apt_fetch gdk-pixbuf-tests
   dpkg-deb -x "$TMP"/gdk-pixbuf-tests_*.deb "$TMP/gdk"
   for f in "${GDK_FILES[@]}"; do
     cp "$TMP/gdk/usr/libexec/installed-tests/gdk-pixbuf/$f" "$CACHE/$f"
   done
 fi
 
+if missing "${GS_FILES[@]}"; then
+  echo "fetching Debian libgs-common ..."
+  apt_fetch libgs-common
+  dpkg-deb -x "$TMP"/libgs-common_*.deb "$TMP/gs"
+  for f in "${GS_FILES[@]}"; do
+    cp "$TMP/gs/usr/share/color/icc/ghostscript/$f" "$CACHE/$f"
+  done
+fi
+
 echo "fixtures in $CACHE:"
-for f in "${PILLOW_FILES[@]}" "${GDK_FILES[@]}"; do
+for f in "${PILLOW_FILES[@]}" "${GDK_FILES[@]}" "${GS_FILES[@]}"; do
   printf '  %-28s %9d bytes\n' "$f" "$(stat -c %s "$CACHE/$f")"
 done

@@ -173,8 +173,9 @@ fn display_p3() -> lcms2::Profile {
     rgb_profile([(0.680, 0.320), (0.265, 0.690), (0.150, 0.060)], &srgb_trc())
 }
 
+/// Ghostscript's Adobe RGB (1998) compatible profile (Debian libgs-common).
 fn adobe_rgb() -> lcms2::Profile {
-    rgb_profile([(0.64, 0.33), (0.21, 0.71), (0.15, 0.06)], &lcms2::ToneCurve::new(563.0 / 256.0))
+    lcms2::Profile::new_icc(&fixture("a98.icc")).expect("a98.icc parses")
 }
 
 fn convert(img: &RgbImage, from: &lcms2::Profile, to: &lcms2::Profile) -> RgbImage {
@@ -209,7 +210,9 @@ fn encode_tagged(img: &RgbImage, icc: Vec<u8>, container: &str) -> Vec<u8> {
 }
 
 /// A real photo moved into a wide-gamut space and tagged must render back to (nearly) the
-/// original sRGB pixels, in every container that carries ICC.
+/// original sRGB pixels, in every container that carries ICC. No registry ships a Display P3
+/// tagged photo, so the P3 profile is built from its published primaries (D65, sRGB curve);
+/// the Adobe RGB one is Ghostscript's real profile.
 #[test]
 fn display_p3_and_adobe_rgb_tagged_sources_render_as_their_srgb_conversion() {
     let photo = decode(&portrait()).to_rgb8();
@@ -280,6 +283,47 @@ fn cmyk_jpeg_renders_like_its_rgb_sibling() {
     // Inverted (no Adobe handling) would be wildly off.
     let inverted = RgbImage::from_fn(rgb.width(), rgb.height(), |x, y| image::Rgb(rgb.get_pixel(x, y).0.map(|v| 255 - v)));
     assert!(mean_abs_diff(&out, &inverted) > 60.0);
+}
+
+/// CMYK JPEGs with an embedded press profile (Ghostscript's default_cmyk.icc), stored the way
+/// Photoshop does (Adobe marker, inverted; plain CMYK and YCCK), render as Little CMS converts them.
+#[test]
+fn cmyk_jpeg_with_embedded_profile_uses_it() {
+    let photo = decode(&portrait()).to_rgb8();
+    let icc = fixture("default_cmyk.icc");
+    let cmyk_profile = lcms2::Profile::new_icc(&icc).unwrap();
+    let srgb = lcms2::Profile::new_srgb();
+    let to_cmyk: lcms2::Transform<u8, u8> =
+        lcms2::Transform::new(&srgb, lcms2::PixelFormat::RGB_8, &cmyk_profile, lcms2::PixelFormat::CMYK_8, lcms2::Intent::Perceptual).unwrap();
+    let mut cmyk = vec![0u8; photo.as_raw().len() / 3 * 4];
+    to_cmyk.transform_pixels(photo.as_raw(), &mut cmyk);
+    let to_rgb: lcms2::Transform<u8, u8> =
+        lcms2::Transform::new(&cmyk_profile, lcms2::PixelFormat::CMYK_8, &srgb, lcms2::PixelFormat::RGB_8, lcms2::Intent::Perceptual).unwrap();
+    let mut reference = photo.clone();
+    to_rgb.transform_pixels(&cmyk, &mut reference);
+    // What ignoring the profile (the naive ink formula) would give: must be clearly worse.
+    let naive = RgbImage::from_fn(photo.width(), photo.height(), |x, y| {
+        let i = ((y * photo.width() + x) * 4) as usize;
+        let k = 255 - u32::from(cmyk[i + 3]);
+        image::Rgb(std::array::from_fn(|c| ((255 - u32::from(cmyk[i + c])) * k / 255) as u8))
+    });
+    let naive_gap = mean_abs_diff(&naive, &reference);
+    for ct in [jpeg_encoder::ColorType::Cmyk, jpeg_encoder::ColorType::CmykAsYcck] {
+        let mut jpg = vec![];
+        let mut enc = jpeg_encoder::Encoder::new(&mut jpg, 100);
+        enc.add_icc_profile(&icc).unwrap();
+        enc.encode(&cmyk, photo.width() as u16, photo.height() as u16, ct).unwrap();
+        for t in ["f_png", "w_107,f_png"] {
+            let out = rgb_of(&run(&jpg, t));
+            let want = if t == "f_png" {
+                reference.clone()
+            } else {
+                image::imageops::resize(&reference, out.width(), out.height(), image::imageops::FilterType::Lanczos3)
+            };
+            let d = mean_abs_diff(&out, &want);
+            assert!(d < 4.0 && d < naive_gap / 3.0, "{ct:?} {t}: {d} from the lcms reference (naive: {naive_gap})");
+        }
+    }
 }
 
 #[test]
