@@ -2,7 +2,7 @@
 //!
 //! It is a SyncArbiter actor so bcrypt's deliberate slowness runs on its own threads,
 //! never on the async HTTP workers.
-use actix::{Actor, Handler, Message, SyncContext};
+use actix::{Actor, SyncContext};
 use rand::RngCore;
 use rusqlite::{params, OptionalExtension};
 use sha2::{Digest, Sha256};
@@ -297,20 +297,7 @@ impl Actor for AuthActor {
     type Context = SyncContext<Self>;
 }
 
-/// Declares a message whose handler is one call on the store.
-macro_rules! auth_messages {
-    ($( $(#[$doc:meta])* $name:ident { $($field:ident : $ty:ty),* $(,)? } -> $ret:ty => |$s:ident, $m:ident| $body:expr ;)*) => {$(
-        $(#[$doc])*
-        pub struct $name { $(pub $field: $ty),* }
-        impl Message for $name { type Result = DomainResult<$ret>; }
-        impl Handler<$name> for AuthActor {
-            type Result = DomainResult<$ret>;
-            fn handle(&mut self, $m: $name, _: &mut SyncContext<Self>) -> Self::Result { let $s = &self.0; $body }
-        }
-    )*};
-}
-
-auth_messages! {
+crate::store_messages! { AuthActor;
     Login { email: String, password: String } -> (User, String) => |s, m| s.login(&m.email, &m.password);
     ResolveSession { token: String } -> Principal => |s, m| s.resolve_session(&m.token);
     VerifyApiKey { key_id: String, secret: String } -> Principal => |s, m| s.verify_key(&m.key_id, &m.secret);

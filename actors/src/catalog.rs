@@ -8,7 +8,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use actix::{Actor, Handler, Message, SyncContext};
+use actix::{Actor, SyncContext};
 use rand::RngCore;
 use rusqlite::{params, params_from_iter, OptionalExtension};
 use serde::Serialize;
@@ -494,18 +494,7 @@ impl Actor for CatalogActor {
     type Context = SyncContext<Self>;
 }
 
-macro_rules! catalog_messages {
-    ($( $name:ident { $($field:ident : $ty:ty),* $(,)? } -> $ret:ty => |$s:ident, $m:ident| $body:expr ;)*) => {$(
-        pub struct $name { $(pub $field: $ty),* }
-        impl Message for $name { type Result = DomainResult<$ret>; }
-        impl Handler<$name> for CatalogActor {
-            type Result = DomainResult<$ret>;
-            fn handle(&mut self, $m: $name, _: &mut SyncContext<Self>) -> Self::Result { let $s = &self.0; $body }
-        }
-    )*};
-}
-
-catalog_messages! {
+crate::store_messages! { CatalogActor;
     StoreUpload { owner: User, bytes: Vec<u8>, form: UploadForm } -> Stored => |s, m| s.store_upload(&m.owner, m.bytes, m.form);
     GetAsset { public_id: String } -> Arc<Asset> => |s, m| s.get(&m.public_id);
     GetManaged { caller: User, public_id: String } -> Arc<Asset> => |s, m| s.get_managed(&m.caller, &m.public_id);
