@@ -314,6 +314,8 @@ impl CatalogStore {
             })
             .optional()?;
         let now = now_rfc3339();
+        // Dimensions as displayed: EXIF orientations 5-8 swap the stored width and height.
+        let shown = if info.orientation >= 5 { (info.height, info.width) } else { (info.width, info.height) };
         let (row_id, created, replaced) = match existing {
             Some(_) if !overwrite => {
                 return Err(DomainError::Conflict(format!("public_id '{}' already exists (use overwrite=true)", public_id.as_str())))
@@ -322,7 +324,7 @@ impl CatalogStore {
                 tx.execute(
                     "UPDATE assets SET folder = ?1, visibility = ?2, format = ?3, width = ?4, height = ?5, bytes = ?6, \
                      version = ?7, storage_key = ?8, updated_at = ?9 WHERE id = ?10",
-                    params![folder.as_str(), visibility.as_str(), format_name(info.format), info.width, info.height, size, version + 1, storage_key, now, id],
+                    params![folder.as_str(), visibility.as_str(), format_name(info.format), shown.0, shown.1, size, version + 1, storage_key, now, id],
                 )?;
                 tx.execute("DELETE FROM asset_tags WHERE asset_id = ?1", [id])?;
                 (id, false, Some(old_key))
@@ -331,7 +333,7 @@ impl CatalogStore {
                 tx.execute(
                     "INSERT INTO assets (public_id, owner_id, folder, visibility, format, width, height, bytes, version, storage_key, \
                      created_at, updated_at, created_unix) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10, ?10, ?11)",
-                    params![public_id.as_str(), owner.id, folder.as_str(), visibility.as_str(), format_name(info.format), info.width, info.height, size, storage_key, now, now_unix()],
+                    params![public_id.as_str(), owner.id, folder.as_str(), visibility.as_str(), format_name(info.format), shown.0, shown.1, size, storage_key, now, now_unix()],
                 )?;
                 (tx.last_insert_rowid(), true, None)
             }

@@ -518,32 +518,6 @@ fn alpha_is_flattened_onto_bg_for_jpg() {
     assert!(p[2] > 230 && p[0] < 25 && p[1] < 25, "transparent pixel became {p:?}, expected blue");
 }
 
-/// Rough timing of the headline use case: a ~13 MP camera JPEG to a 400x400 fill WebP.
-/// Run: cargo test --release -p imgcloud-engine --test golden -- --ignored --nocapture timing
-#[test]
-#[ignore]
-fn timing_large_jpeg_to_400_fill_webp() {
-    let bytes = fixture("issue70.jpg");
-    let info = probe(&bytes).unwrap();
-    for t in ["w_400,h_400,c_fill,f_webp", "w_400,h_400,c_thumb,f_webp", "w_400,h_400,c_fill,f_avif", "w_2000,f_jpg"] {
-        let start = Instant::now();
-        let r = run(&bytes, t);
-        println!("{}x{} ({} bytes) -> {t}: {:?}, {} bytes", info.width, info.height, bytes.len(), start.elapsed(), r.bytes.len());
-        let name = t.replace(',', "-");
-        std::fs::write(std::env::temp_dir().join(format!("imgcloud-timing-{name}.{}", r.format.extension())), &r.bytes).unwrap();
-    }
-    // A 24 MP JPEG: the same photo upscaled to 4242x5720.
-    let big = decode(&bytes).resize_exact(4242, 5720, image::imageops::FilterType::Triangle).to_rgb8();
-    let mut jpg = vec![];
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpg, 90)
-        .write_image(big.as_raw(), big.width(), big.height(), image::ExtendedColorType::Rgb8)
-        .unwrap();
-    for t in ["w_400,h_400,c_fill,f_webp", "w_400,h_400,c_fill,f_jpg"] {
-        let start = Instant::now();
-        let r = run(&jpg, t);
-        println!("4242x5720 ({} bytes) -> {t}: {:?}, {} bytes", jpg.len(), start.elapsed(), r.bytes.len());
-    }
-}
 
 /// A deterministic stand-in for the libFuzzer target (fuzz/fuzz_targets/render.rs): real files
 /// with flipped bits, overwritten bytes and cuts must give a result or a typed error, never a

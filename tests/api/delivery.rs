@@ -205,3 +205,52 @@ fn bandwidth_counts_cache_hits() {
     assert_eq!(u["bandwidth_bytes"].as_i64().unwrap(), total);
     assert_eq!(u["requests"].as_i64().unwrap(), 3);
 }
+
+fn mean_rgb(img: &image::RgbaImage) -> [f64; 3] {
+    let n = (img.width() * img.height()) as f64;
+    let mut s = [0f64; 3];
+    for p in img.pixels() {
+        for c in 0..3 {
+            s[c] += p.0[c] as f64;
+        }
+    }
+    s.map(|v| v / n)
+}
+
+#[test]
+fn real_photo_through_every_key() {
+    let app = spawn_app();
+    let key = app.api_key(&app.admin());
+    let photo = fixture("bug725582-testrotate.jpg");
+    let a = app.upload_ok(&key, photo.clone(), "street.jpg", &[]);
+    let id = a["public_id"].as_str().unwrap().to_string();
+    assert!(id.starts_with("street-"));
+    let src = decode(&photo);
+    let (w, h) = (a["width"].as_u64().unwrap() as u32, a["height"].as_u64().unwrap() as u32);
+    let src_mean = mean_rgb(&src);
+    for (t, dims) in [
+        ("w_200", Some((200, (200.0 * h as f64 / w as f64).round() as u32))),
+        ("w_120,h_120,c_fill,q_80,f_webp", Some((120, 120))),
+        ("w_120,h_120,c_thumb", Some((120, 120))),
+        ("w_120,h_120,c_contain,bg_000000,f_png", Some((120, 120))),
+        ("h_90,c_outside", None),
+        ("w_100,dpr_1.5,f_webp", Some((150, (150.0 * h as f64 / w as f64).round() as u32))),
+        ("w_100,r_45,bg_ffffff,f_jpg", None),
+        ("w_100,bl_3", None),
+    ] {
+        let r = app.client().get(app.url(&format!("/v1/image/{t}/{id}"))).send().unwrap();
+        assert_eq!(r.status(), 200, "{t}");
+        let img = decode(&r.bytes().unwrap());
+        if let Some(d) = dims {
+            assert_eq!(img.dimensions(), d, "{t}");
+        }
+        // Same scene: the average colour stays close to the source's (no channel swaps, no colour shift).
+        if !t.contains("contain") && !t.contains("r_45") {
+            let m = mean_rgb(&img);
+            assert!((0..3).all(|c| (m[c] - src_mean[c]).abs() < 25.0), "{t}: {m:?} vs {src_mean:?}");
+        }
+    }
+    let r = app.client().get(app.url(&format!("/v1/image/w_100,gr_1/{id}"))).send().unwrap();
+    let img = decode(&r.bytes().unwrap());
+    assert!(img.pixels().all(|p| p.0[0].abs_diff(p.0[1]) <= 3 && p.0[1].abs_diff(p.0[2]) <= 3), "greyscale");
+}
