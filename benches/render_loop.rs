@@ -2,7 +2,7 @@
 //! measurement shape as the sharp side (bytes already in memory, output kept in memory, one render
 //! at a time, wall clock per render), printed as one JSON line.
 //!
-//!   cargo bench --bench render_loop -- [--runs N] [--warmup W] [--out FILE] INPUT TRANSFORM
+//!   cargo bench --bench render_loop -- [--runs N] [--warmup W] [--avif-speed S] [--out FILE] INPUT TRANSFORM
 //!
 //! Threads: the engine's data-parallel steps use rayon's global pool; set RAYON_NUM_THREADS.
 //! Not a criterion bench (harness = false, no statistics): compare.js takes medians itself.
@@ -12,7 +12,7 @@ use std::time::Instant;
 use imgcloud_engine::{render, RenderOptions, Transform};
 
 fn usage() -> ! {
-    eprintln!("usage: render_loop [--runs N] [--warmup W] [--out FILE] INPUT TRANSFORM");
+    eprintln!("usage: render_loop [--runs N] [--warmup W] [--avif-speed S] [--out FILE] INPUT TRANSFORM");
     std::process::exit(2)
 }
 
@@ -20,6 +20,7 @@ fn main() {
     let mut runs = 15usize;
     let mut warmup = 2usize;
     let mut out: Option<String> = None;
+    let mut opts = RenderOptions::default();
     let mut pos = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -28,6 +29,7 @@ fn main() {
             "--bench" => {}
             "--runs" => runs = args.next().and_then(|v| v.parse().ok()).unwrap_or_else(|| usage()),
             "--warmup" => warmup = args.next().and_then(|v| v.parse().ok()).unwrap_or_else(|| usage()),
+            "--avif-speed" => opts.avif_speed = args.next().and_then(|v| v.parse().ok()).unwrap_or_else(|| usage()),
             "--out" => out = Some(args.next().unwrap_or_else(|| usage())),
             s if s.starts_with("--") => usage(),
             _ => pos.push(a),
@@ -44,7 +46,6 @@ fn main() {
         eprintln!("bad transform {:?}: {e:?}", pos[1]);
         std::process::exit(2)
     });
-    let opts = RenderOptions::default();
     let mut times = Vec::with_capacity(runs);
     let mut last = None;
     for _ in 0..runs {

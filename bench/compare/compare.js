@@ -225,6 +225,13 @@ function main() {
         sharpAlt: sharpAlt && { ...sharpAlt, median: median(sharpAlt.times_ms) },
       };
       r.ratio = r.ours.median / r.sharp.median;
+      // Quality of each side's last output against a lossless reference (see quality.js).
+      const q = parseJsonLine(
+        run('node', [path.join(__dirname, 'quality.js'), input, p.transform, path.join(SCRATCH, `${p.id}.ours.${ext}`), path.join(SCRATCH, `${p.id}.sharp.${ext}`)]),
+        `quality ${p.id}`,
+      );
+      r.ours.psnr = q.ours_psnr;
+      r.sharp.psnr = q.sharp_psnr;
       results.push(r);
       log(
         `  ours ${fmtMs(r.ours.median)} ms  sharp ${fmtMs(r.sharp.median)} ms  ratio ${r.ratio.toFixed(2)}  ` +
@@ -329,18 +336,20 @@ function report(x) {
   const baselineIds = ps.filter((p) => !/^progjpeg|^smooth/.test(p.id)).map((p) => p.id);
   const extraIds = ps.filter((p) => /^progjpeg|^smooth/.test(p.id)).map((p) => p.id);
   const latencyTable = (rs) => {
-    row('path', 'input', 'transform', 'sharp settings', 'ours ms', 'sharp ms', 'ratio', '<= 0.9', 'ours bytes', 'sharp bytes', 'size');
-    row('---', '---', '---', '---', '---:', '---:', '---:', '---', '---:', '---:', '---');
+    row('path', 'input', 'transform', 'sharp settings', 'ours ms', 'sharp ms', 'ratio', '<= 0.9', 'ours bytes', 'sharp bytes', 'PSNR dB ours / sharp', 'size');
+    row('---', '---', '---', '---', '---:', '---:', '---:', '---', '---:', '---:', '---:', '---');
     for (const r of rs) {
       const size = `${r.ours.width}x${r.ours.height}` + (r.ours.width !== r.sharp.width || r.ours.height !== r.sharp.height ? ` (sharp ${r.sharp.width}x${r.sharp.height})` : '');
       row(r.id, `\`${r.input}\``, `\`${r.transform}\``, describe(r.transform), fmtMs(r.ours.median), fmtMs(r.sharp.median),
-        r.ratio.toFixed(2), goalMark(r.ratio), fmtBytes(r.ours.bytes), fmtBytes(r.sharp.bytes), size);
+        r.ratio.toFixed(2), goalMark(r.ratio), fmtBytes(r.ours.bytes), fmtBytes(r.sharp.bytes), `${r.ours.psnr ?? 'n/a'} / ${r.sharp.psnr ?? 'n/a'}`, size);
     }
     L.push('');
   };
   L.push('## Latency: one render at a time, in process');
   L.push('');
-  L.push('Input bytes in memory, output bytes in memory; medians. Ratio = ours / sharp (lower is better for us).');
+  L.push('Input bytes in memory, output bytes in memory; medians. Ratio = ours / sharp (lower is better for us). ' +
+    'PSNR: each side\'s output against sharp\'s lossless (PNG) rendering of the same transform (`bench/compare/quality.js`), ' +
+    'so resampling differences count against the engine; higher is better.');
   for (const n of THREADS) {
     L.push('');
     L.push(`### ${n} thread${n > 1 ? 's' : ''} each`);

@@ -6,12 +6,13 @@
 //   w_W and/or h_H (no c, c_fit, c_inside) -> resize({ width, height, fit: 'inside',
 //                                                      withoutEnlargement: true })
 //   Both sides use Lanczos3 (sharp's default kernel; the engine's fast_image_resize filter) and
-//   shrink JPEGs on load (libjpeg DCT scaling in sharp, jpeg-decoder scale() in the engine).
+//   shrink JPEGs on load (libjpeg DCT scaling on both sides: sharp's libvips and the engine's mozjpeg crate).
 //   Alpha is premultiplied for resizing on both sides.
 // Encoders (engine defaults: q 80 for jpg/webp, 50 for avif; ravif speed 8)
-//   f_jpg  -> jpeg({ quality, mozjpeg: false, chromaSubsampling: '4:2:0', progressive: false })
-//            (sharp's bundled libjpeg is mozjpeg; mozjpeg: false selects libjpeg-turbo-like
-//             settings: no trellis, no progressive scans; Huffman tables are still optimised.)
+//   f_jpg  -> jpeg({ quality, mozjpeg: false, chromaSubsampling: 4:2:0 below q 90 else 4:4:4,
+//                    progressive: true })
+//            (the engine's output: libjpeg-turbo settings, progressive, optimised Huffman tables.
+//             sharp's bundled libjpeg is mozjpeg; mozjpeg: false selects the same fastest profile.)
 //   f_webp -> webp({ quality, effort: 4, alphaQuality: 100, smartSubsample: false })
 //            (libwebp on both sides; the engine's WebPEncodeRGB(A)-style call uses method 4 and
 //             lossless alpha, which is what these options ask sharp for.)
@@ -62,7 +63,7 @@ function sharpPipeline(img, transform, opts = {}) {
   }
   switch (f) {
     case 'jpg':
-      return img.jpeg({ quality: q, mozjpeg: false, chromaSubsampling: '4:2:0', progressive: false });
+      return img.jpeg({ quality: q, mozjpeg: false, chromaSubsampling: q >= 90 ? '4:4:4' : '4:2:0', progressive: true });
     case 'webp':
       return img.webp({ quality: q, effort: 4, alphaQuality: 100, smartSubsample: false });
     case 'avif':
@@ -87,7 +88,7 @@ function describe(transform) {
         : `resize(${t.w || 'auto'}, ${t.h || 'auto'}, inside)`,
     );
   }
-  if (f === 'jpg') parts.push(`jpeg(q ${q}, mozjpeg off, 4:2:0)`);
+  if (f === 'jpg') parts.push(`jpeg(q ${q}, mozjpeg off, ${q >= 90 ? '4:4:4' : '4:2:0'}, progressive)`);
   if (f === 'webp') parts.push(`webp(q ${q}, effort 4)`);
   if (f === 'avif') parts.push(`avif(q ${q}, effort ${AVIF_EFFORT}, 4:4:4)`);
   if (f === 'png') parts.push('png()');

@@ -248,7 +248,8 @@ fn adobe_rgb_camera_file_matches_lcms_reference() {
     let untagged_gap = mean_abs_diff(&raw, &reference);
     eprintln!("xmp_test untagged gap {untagged_gap}");
 
-    // Full size (zune path) and shrink-on-load (jpeg-decoder path, 2000 -> 500 is 1/4).
+    // Full size and shrink-on-load (libjpeg DCT scaling: 2000 -> 500 is 1/4); the profile must
+    // survive both.
     let out = rgb_of(&run(&bytes, "f_png"));
     let d = mean_abs_diff(&out, &reference);
     eprintln!("xmp_test full {d}");
