@@ -8,7 +8,7 @@
 //   Both sides use Lanczos3 (sharp's default kernel; the engine's fast_image_resize filter) and
 //   shrink JPEGs on load (libjpeg DCT scaling on both sides: sharp's libvips and the engine's mozjpeg crate).
 //   Alpha is premultiplied for resizing on both sides.
-// Encoders (engine defaults: q 80 for jpg/webp, 50 for avif; ravif speed 8)
+// Encoders (engine defaults: q 80 for jpg/webp, 50 for avif; ravif speed 9, 8-bit)
 //   f_jpg  -> jpeg({ quality, mozjpeg: false, chromaSubsampling: 4:2:0 below q 90 else 4:4:4,
 //                    progressive: true })
 //            (the engine's output: libjpeg-turbo settings, progressive, optimised Huffman tables.
@@ -18,10 +18,10 @@
 //             lossless alpha, which is what these options ask sharp for.)
 //   f_avif -> avif({ quality, effort: AVIF_EFFORT, chromaSubsampling: '4:4:4' })
 //            sharp's effort 0..9 (lower is faster) drives aom's cpu-used = 9 - effort. The engine
-//            uses ravif (rav1e) speed 8 on a 1..10 scale (10 fastest). Proportionally, rav1e 8/10
-//            ~ aom cpu-used 7/9 ~ effort 2. The encoders differ (rav1e vs aom) and their quality
-//            scales differ too, so AVIF sizes are not quality-matched; compare.js also reports
-//            sharp at effort 1 (cpu-used 8) as a second reference. Both encode 4:4:4.
+//            uses ravif (rav1e) speed 9 on a 1..10 scale (10 fastest), 8-bit like aom here.
+//            Speed scales do not map across encoders, so compare.js reports bytes and PSNR next
+//            to every time, plus sharp at effort 1 and the engine at speed 8 as second reference
+//            points. Both encode 4:4:4.
 //   f_png  -> png() (zlib level 6, sharp defaults); not used by the default paths.
 // Metadata: sharp strips it unless asked (withMetadata); the engine never writes any.
 'use strict';

@@ -71,6 +71,10 @@ pub(crate) fn encode(img: &DynamicImage, format: OutputFormat, quality: u8, avif
                 .with_quality(f32::from(q))
                 .with_alpha_quality(f32::from(q))
                 .with_speed(avif_speed.clamp(1, 10))
+                // 8-bit, as libheif/aom (sharp, imgproxy) write by default: ravif's automatic
+                // 10-bit sends rav1e down its high-bit-depth paths, about 1.5x the encode time
+                // for an 8-bit source, with the same size and PSNR within 0.1 dB in our runs.
+                .with_bit_depth(ravif::BitDepth::Eight)
                 .with_alpha_color_mode(ravif::AlphaColorMode::UnassociatedClean);
             let encoded = match img {
                 DynamicImage::ImageRgba8(b) => {

@@ -31,7 +31,7 @@ pub struct RenderOptions {
     /// The client's Accept header, for `f_auto`.
     pub accept: Option<String>,
     pub limits: Limits,
-    /// ravif speed 1..=10 (default 8: on-request rendering favours latency).
+    /// ravif speed 1..=10 (default 9: on-request rendering favours latency; see config/default.toml).
     pub avif_speed: u8,
 }
 
@@ -55,7 +55,7 @@ impl Default for Limits {
 
 impl Default for RenderOptions {
     fn default() -> Self {
-        RenderOptions { accept: None, limits: Limits::default(), avif_speed: 8 }
+        RenderOptions { accept: None, limits: Limits::default(), avif_speed: 9 }
     }
 }
 
