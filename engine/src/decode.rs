@@ -135,45 +135,48 @@ fn decode_jpeg(bytes: &[u8], facts: JpegFacts, shrink: u32, max_pixels: u64) -> 
     use mozjpeg::{Decompress, Format, Marker};
     let mut dec = Decompress::with_markers(&[Marker::APP(2)]).from_mem(bytes).map_err(corrupt)?;
     let icc = icc_from_app2(dec.markers().filter(|m| m.marker == Marker::APP(2)).map(|m| m.data));
-    // Only 8/8, 4/8, 2/8 and 1/8 have dedicated IDCTs; `jpeg_shrink` picks from those.
+    // `jpeg_shrink` gives 1, 2, 4 or 8: libjpeg's SIMD-accelerated scales, the ones libvips uses.
     dec.scale(u8::try_from(8 / shrink.clamp(1, 8)).unwrap_or(8));
-    let fmt = dec.image().map_err(corrupt)?;
-    let check = |w: usize, h: usize| -> Result<(u32, u32), EngineError> {
-        if (w as u64).saturating_mul(h as u64) > max_pixels {
-            return Err(EngineError::PixelBudget(max_pixels));
-        }
-        Ok((u32::try_from(w).map_err(corrupt)?, u32::try_from(h).map_err(corrupt)?))
-    };
     let short = || corrupt("JPEG decoded to fewer pixels than its header declares");
-    let pixels = match fmt {
-        Format::RGB(mut s) => {
-            let (w, h) = check(s.width(), s.height())?;
-            let data: Vec<u8> = s.read_scanlines().map_err(corrupt)?;
-            s.finish().map_err(corrupt)?;
+    let pixels = match dec.image().map_err(corrupt)? {
+        Format::RGB(s) => {
+            let (w, h, data) = read_all(s, 3, max_pixels)?;
             Pixels::Image(DynamicImage::ImageRgb8(image::RgbImage::from_raw(w, h, data).ok_or_else(short)?))
         }
-        Format::Gray(mut s) => {
-            let (w, h) = check(s.width(), s.height())?;
-            let data: Vec<u8> = s.read_scanlines().map_err(corrupt)?;
-            s.finish().map_err(corrupt)?;
+        Format::Gray(s) => {
+            let (w, h, data) = read_all(s, 1, max_pixels)?;
             Pixels::Image(DynamicImage::ImageLuma8(image::GrayImage::from_raw(w, h, data).ok_or_else(short)?))
         }
-        Format::CMYK(mut s) => {
-            let (w, h) = check(s.width(), s.height())?;
-            let mut data: Vec<u8> = s.read_scanlines().map_err(corrupt)?;
-            s.finish().map_err(corrupt)?;
-            if data.len() < w as usize * h as usize * 4 {
-                return Err(short());
-            }
+        Format::CMYK(s) => {
+            let (width, height, mut data) = read_all(s, 4, max_pixels)?;
             // libjpeg hands back CMYK as stored (YCCK already turned into it). Adobe's writers
             // store inverted ink (255 = none); colour management wants ink amounts.
             if facts.adobe {
                 data.iter_mut().for_each(|v| *v = 255 - *v);
             }
-            Pixels::Cmyk { width: w, height: h, data }
+            Pixels::Cmyk { width, height, data }
         }
     };
     Ok(Decoded { pixels, icc })
+}
+
+/// Reads every scanline of a started decode (`channels` bytes a pixel) after checking the output
+/// size against the pixel budget, so the buffer is never allocated over it.
+fn read_all(
+    mut s: mozjpeg::decompress::DecompressStarted<&[u8]>,
+    channels: usize,
+    max_pixels: u64,
+) -> Result<(u32, u32, Vec<u8>), EngineError> {
+    let (w, h) = (s.width(), s.height());
+    if (w as u64).saturating_mul(h as u64) > max_pixels {
+        return Err(EngineError::PixelBudget(max_pixels));
+    }
+    let data: Vec<u8> = s.read_scanlines().map_err(corrupt)?;
+    s.finish().map_err(corrupt)?;
+    if data.len() < w * h * channels {
+        return Err(corrupt("JPEG decoded to fewer pixels than its header declares"));
+    }
+    Ok((u32::try_from(w).map_err(corrupt)?, u32::try_from(h).map_err(corrupt)?, data))
 }
 
 /// Reassembles an ICC profile split over APP2 `ICC_PROFILE` chunks (each: the tag, a 1-based
