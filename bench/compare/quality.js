@@ -5,7 +5,7 @@
 //
 // The reference is sharp's own pipeline for TRANSFORM with PNG output (same geometry, no lossy
 // step), so resampling differences count against the engine, never for it. Both outputs are
-// decoded by sharp (libvips reads JPEG, WebP and AVIF), compared on RGBA, and the PSNR in dB is
+// decoded by sharp (libvips reads JPEG, WebP and AVIF), compared on premultiplied RGBA, and the PSNR in dB is
 // printed as one JSON line. Needed because encoder speed settings do not map across encoders
 // (rav1e vs aom): latency only means something next to size and quality.
 'use strict';
@@ -14,8 +14,14 @@ const fs = require('fs');
 const sharp = require('sharp');
 const { sharpPipeline } = require('./mapping');
 
+/** RGBA with colour premultiplied by alpha: the colour under a transparent pixel is invisible, and
+ * encoders (libwebp's alpha cleanup) rewrite it freely, so it must not count as error. */
 async function rgba(img) {
   const { data, info } = await img.ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  for (let i = 0; i < data.length; i += 4) {
+    const a = data[i + 3];
+    for (let c = 0; c < 3; c++) data[i + c] = Math.round((data[i + c] * a) / 255);
+  }
   return { data, w: info.width, h: info.height };
 }
 
