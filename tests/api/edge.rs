@@ -41,6 +41,26 @@ fn every_response_has_security_headers_and_request_id() {
 }
 
 #[test]
+fn each_request_gets_an_access_log_line_without_waiting_for_more_traffic() {
+    // The log is written by a background thread; a lone request's line must still reach stderr
+    // promptly (the writer flushes whenever its queue drains), carrying method, path, status and id.
+    let app = spawn_app();
+    let r = app.client().get(app.url("/healthz")).header("x-request-id", "log-probe-42").send().unwrap();
+    assert_eq!(r.status(), 200);
+    let log = app.dir.path().join("server.log");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if let Some(line) = text.lines().find(|l| l.contains("rid=log-probe-42")) {
+            assert!(line.contains("GET /healthz 200"), "{line}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no access line for the request in:\n{text}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
 fn handler_panic_is_a_500_and_server_survives() {
     let app = spawn_app();
     for _ in 0..3 {
