@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the build needs (gcc for bundled C code, nasm for rav1e's assembly), only when missing.
+# Installs the Debian packages the build needs (gcc for bundled C code: SQLite, libwebp, lcms2, libjpeg-turbo; nasm for rav1e's and libjpeg-turbo's SIMD assembly), only when missing.
 set -euo pipefail
 need=()
 command -v cc >/dev/null 2>&1 || need+=(gcc libc6-dev)
