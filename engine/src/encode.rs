@@ -2,7 +2,7 @@
 //!
 //! - jpg: libjpeg-turbo (the `mozjpeg` crate in its fastest, libjpeg-turbo-compatible profile):
 //!   progressive with optimised Huffman tables; 4:2:0 chroma below q 90, 4:4:4 from q 90 up, the
-//!   split libvips, sharp and Photoshop's "maximum" settings use.
+//!   split libvips's jpegsave makes by default.
 //! - png: `image`'s encoder with fast compression and adaptive filtering.
 //! - webp: libwebp lossy at the planned quality, with an alpha plane when the image has one.
 //! - avif: ravif (rav1e) at the planned quality and the caller's speed, alpha aware.
