@@ -137,7 +137,6 @@ fn decode_jpeg(bytes: &[u8], facts: JpegFacts, shrink: u32, max_pixels: u64) -> 
     let icc = icc_from_app2(dec.markers().filter(|m| m.marker == Marker::APP(2)).map(|m| m.data));
     // `jpeg_shrink` gives 1, 2, 4 or 8: libjpeg's SIMD-accelerated scales, the ones libvips uses.
     dec.scale(u8::try_from(8 / shrink.clamp(1, 8)).unwrap_or(8));
-    let short = || corrupt("JPEG decoded to fewer pixels than its header declares");
     let pixels = match dec.image().map_err(corrupt)? {
         Format::RGB(s) => {
             let (w, h, data) = read_all(s, 3, max_pixels)?;
@@ -160,6 +159,10 @@ fn decode_jpeg(bytes: &[u8], facts: JpegFacts, shrink: u32, max_pixels: u64) -> 
     Ok(Decoded { pixels, icc })
 }
 
+fn short() -> EngineError {
+    corrupt("JPEG decoded to fewer pixels than its header declares")
+}
+
 /// Reads every scanline of a started decode (`channels` bytes a pixel) after checking the output
 /// size against the pixel budget, so the buffer is never allocated over it.
 fn read_all(
@@ -174,7 +177,7 @@ fn read_all(
     let data: Vec<u8> = s.read_scanlines().map_err(corrupt)?;
     s.finish().map_err(corrupt)?;
     if data.len() < w * h * channels {
-        return Err(corrupt("JPEG decoded to fewer pixels than its header declares"));
+        return Err(short());
     }
     Ok((u32::try_from(w).map_err(corrupt)?, u32::try_from(h).map_err(corrupt)?, data))
 }
