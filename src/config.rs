@@ -25,6 +25,11 @@ pub struct ServerSettings {
     pub public_url: String,
     pub workers: usize,
     pub trusted_proxy: bool,
+    /// Address ranges (CIDR or bare IP) of the proxies in front of us; see `TrustedProxies::from_config`.
+    pub trusted_proxies: Vec<String>,
+    /// The ranges above, parsed once at load.
+    #[serde(skip)]
+    pub proxies: TrustedProxies,
     pub shutdown_timeout_secs: u64,
     pub debug_routes: bool,
     pub db_threads: usize,
@@ -82,6 +87,38 @@ pub struct DeliveryConfig {
     pub default_sign_ttl_secs: u64,
 }
 
+/// The peers whose forwarding headers (X-Forwarded-For, CF-Connecting-IP) are believed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TrustedProxies(Vec<ipnet::IpNet>);
+
+impl TrustedProxies {
+    /// `server.trusted_proxies` when given; otherwise `server.trusted_proxy = true` keeps its old meaning for the
+    /// common set-up, a proxy on the same host, and trusts loopback only; otherwise nobody.
+    pub fn from_config(enabled: bool, ranges: &[String]) -> Result<Self, String> {
+        let ranges: Vec<&str> = ranges.iter().map(|r| r.trim()).filter(|r| !r.is_empty()).collect();
+        if ranges.is_empty() {
+            let loopback = if enabled { vec!["127.0.0.0/8".parse().unwrap(), "::1/128".parse().unwrap()] } else { vec![] };
+            return Ok(TrustedProxies(loopback));
+        }
+        ranges.into_iter().map(parse_range).collect::<Result<_, _>>().map(TrustedProxies)
+    }
+
+    pub fn contains(&self, ip: &std::net::IpAddr) -> bool {
+        // A dual-stack listener sees IPv4 peers as ::ffff:a.b.c.d; they must match IPv4 ranges.
+        let ip = ip.to_canonical();
+        self.0.iter().any(|net| net.contains(&ip))
+    }
+
+    pub fn is_empty(&self) -> bool { self.0.is_empty() }
+}
+
+fn parse_range(s: &str) -> Result<ipnet::IpNet, String> {
+    s.parse::<ipnet::IpNet>()
+        .map(|n| n.trunc())
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("server.trusted_proxies: '{s}' is not an IP address or CIDR range"))
+}
+
 /// The short environment names the contract promises, and the keys they set.
 const SHORT_ENV: &[(&str, &str)] = &[
     ("IMGCLOUD_LISTEN", "server.listen"),
@@ -104,11 +141,19 @@ impl Settings {
         if let Some(extra) = env("IMGCLOUD_CONFIG") {
             b = b.add_source(File::with_name(&extra).required(true));
         }
-        b = b.add_source(Environment::with_prefix("IMGCLOUD").prefix_separator("_").separator("__").try_parsing(true));
+        b = b.add_source(
+            Environment::with_prefix("IMGCLOUD")
+                .prefix_separator("_")
+                .separator("__")
+                .try_parsing(true)
+                .list_separator(",")
+                .with_list_parse_key("server.trusted_proxies"),
+        );
         for (var, key) in SHORT_ENV {
             b = b.set_override_option(*key, env(var))?;
         }
         let mut s: Settings = b.build()?.try_deserialize()?;
+        s.server.proxies = TrustedProxies::from_config(s.server.trusted_proxy, &s.server.trusted_proxies).map_err(config::ConfigError::Message)?;
         // An empty public_url is filled in by startup from the address actually bound (port 0 included).
         s.server.public_url = s.server.public_url.trim_end_matches('/').to_string();
         if s.delivery.default_sign_ttl_secs == 0 || s.delivery.default_sign_ttl_secs > 604_800 {
@@ -145,5 +190,24 @@ mod tests {
         assert_eq!(s.server.listen, "0.0.0.0:9000");
         assert_eq!(s.server.public_url, "https://img.example");
         assert!(s.public_url_is_https());
+    }
+
+    #[test]
+    fn trusted_proxies_from_the_list_or_loopback_for_the_old_bool() {
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        let s = Settings::load_from(|_| None).unwrap();
+        assert!(s.server.proxies.is_empty(), "nobody is trusted by default");
+        let old_bool = TrustedProxies::from_config(true, &[]).unwrap();
+        assert!(old_bool.contains(&ip("127.0.0.1")) && old_bool.contains(&ip("::1")));
+        assert!(old_bool.contains(&ip("::ffff:127.0.0.1")));
+        assert!(!old_bool.contains(&ip("10.0.0.1")));
+        let p = TrustedProxies::from_config(false, &["10.1.0.0/16".into(), " 192.0.2.7 ".into(), "fd00::/8".into()]).unwrap();
+        assert!(p.contains(&ip("10.1.255.3")) && !p.contains(&ip("10.2.0.1")));
+        assert!(p.contains(&ip("192.0.2.7")) && !p.contains(&ip("192.0.2.8")));
+        assert!(p.contains(&ip("fd12::1")) && !p.contains(&ip("fe80::1")));
+        assert!(!p.contains(&ip("127.0.0.1")), "a list replaces the loopback default");
+        assert!(TrustedProxies::from_config(false, &["10.0.0.0/33".into()]).is_err());
+        assert!(TrustedProxies::from_config(false, &["proxy.local".into()]).is_err());
+        assert!(TrustedProxies::from_config(false, &[" ".into()]).unwrap().is_empty(), "an empty env value means no list");
     }
 }

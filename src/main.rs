@@ -9,7 +9,8 @@ use imgcloud_actors::domain::Role;
 const USAGE: &str = "usage:
   imgcloud [serve]                              run the server
   imgcloud user add --email E [--admin]         add a user (password from IMGCLOUD_NEW_PASSWORD or a prompt)
-  imgcloud render INPUT TRANSFORM OUTPUT        run the engine on a local file ('-' or '' for no transform)";
+  imgcloud render INPUT TRANSFORM OUTPUT        run the engine on a local file ('-' or '' for no transform)
+  imgcloud --version                            print the version";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -18,6 +19,10 @@ fn main() -> ExitCode {
         [] | ["serve"] => serve(),
         ["user", "add", rest @ ..] => user_add(rest),
         ["render", input, transform, output] => render(input, transform, output),
+        ["-V" | "--version"] => {
+            println!("imgcloud {}", env!("CARGO_PKG_VERSION"));
+            Ok(())
+        }
         ["-h" | "--help" | "help"] => {
             println!("{USAGE}");
             Ok(())
@@ -38,6 +43,7 @@ fn settings() -> Result<Settings, String> {
 }
 
 fn serve() -> Result<(), String> {
+    startup::private_umask();
     // Log lines (one per request) are written by a background thread in batches: a blocking write
     // to stderr per request was a syscall on every cache hit. The worker flushes its buffer each
     // time its queue drains, so lines are never held back when traffic is light; dropping
@@ -47,6 +53,8 @@ fn serve() -> Result<(), String> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("IMGCLOUD_LOG").unwrap_or_else(|_| "info".into()))
         .with_writer(log_writer)
+        // Colour codes only help a person at a terminal; in a file or a log collector they are noise.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let settings = settings()?;
     let metrics = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().ok();
@@ -79,6 +87,7 @@ fn user_add(rest: &[&str]) -> Result<(), String> {
             line.trim_end_matches(['\r', '\n']).to_string()
         }
     };
+    startup::private_umask();
     let data = startup::open_data_dir(&settings()?)?;
     let user = data.auth.create_user(&email, &password, role).map_err(|e| e.to_string())?;
     println!("created {} {} (id {})", user.role.as_str(), user.email, user.id);

@@ -23,11 +23,11 @@ pub struct DataDir {
     pub catalog: CatalogStore,
 }
 
-/// Creates the directory layout and the database (with migrations applied).
+/// Creates the directory layout (0700) and the database (with migrations applied).
 pub fn open_data_dir(settings: &Settings) -> anyhow_like::Result<DataDir> {
     let dir = &settings.server.data_dir;
     for sub in ["", "originals", "cache", "tmp", "secrets"] {
-        std::fs::create_dir_all(dir.join(sub)).map_err(|e| format!("cannot create {}: {e}", dir.join(sub).display()))?;
+        private_dir(&dir.join(sub))?;
     }
     let pool = db::open(&dir.join("imgcloud.sqlite"), (settings.server.db_threads as u32 + 2).max(4)).map_err(|e| e.to_string())?;
     let auth = AuthStore::new(
@@ -36,6 +36,35 @@ pub fn open_data_dir(settings: &Settings) -> anyhow_like::Result<DataDir> {
     );
     let catalog = CatalogStore::new(pool.clone(), CatalogSettings { data_dir: dir.clone(), max_pixels: settings.upload.max_pixels });
     Ok(DataDir { pool, auth, catalog })
+}
+
+/// Makes every file and directory the process creates from now on private to its user (0600 / 0700): SQLite's
+/// -wal and -shm files, originals, cache and tmp files are created by code that names no mode.
+pub fn private_umask() {
+    #[cfg(unix)]
+    // SAFETY: umask only swaps the process's file-creation mask; it cannot fail and touches no memory.
+    unsafe {
+        libc::umask(0o077);
+    }
+}
+
+/// Creates `path` 0700, or tightens an existing one that others could enter: files made by older versions under
+/// umask 022 are 0644, and a private directory above them is what keeps them private.
+fn private_dir(path: &std::path::Path) -> anyhow_like::Result<()> {
+    let err = |e: std::io::Error| format!("cannot create {}: {e}", path.display());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(path).map_err(err)?;
+        let mode = std::fs::metadata(path).map_err(err)?.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            tracing::warn!("{} was mode {mode:04o}; setting it to 0700", path.display());
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700)).map_err(|e| format!("cannot chmod 0700 {}: {e}", path.display()))?;
+        }
+    }
+    #[cfg(not(unix))]
+    std::fs::create_dir_all(path).map_err(err)?;
+    Ok(())
 }
 
 /// Tiny string-error result so startup failures print a sentence, not a debug dump.
@@ -50,6 +79,10 @@ pub struct Application {
 
 /// Builds and binds the server; must be called inside an actix System (actix_web::main).
 pub fn build(mut settings: Settings, metrics: Option<metrics_exporter_prometheus::PrometheusHandle>) -> anyhow_like::Result<Application> {
+    // Bind before anything is written or printed: a taken port must not leave behind a first admin whose
+    // generated password went to a console nobody reads.
+    let listener = TcpListener::bind(&settings.server.listen).map_err(|e| format!("cannot bind {}: {e}", settings.server.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let data = open_data_dir(&settings)?;
     let secrets_dir = settings.server.data_dir.join("secrets");
     let _session_key = secrets::load_or_create(&secrets_dir, "session").map_err(|e| e.to_string())?;
@@ -66,8 +99,6 @@ pub fn build(mut settings: Settings, metrics: Option<metrics_exporter_prometheus
         None => {}
     }
 
-    let listener = TcpListener::bind(&settings.server.listen).map_err(|e| format!("cannot bind {}: {e}", settings.server.listen))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
     if settings.server.public_url.is_empty() {
         settings.server.public_url = format!("http://{addr}");
     }

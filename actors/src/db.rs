@@ -2,6 +2,7 @@
 use std::path::Path;
 
 use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::Connection;
 use rusqlite_migration::{Migrations, M};
 
 use crate::error::DomainError;
@@ -14,19 +15,34 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0002_assets.sql"),
 ];
 
+/// Milliseconds a connection waits for another connection's lock before SQLite reports "database is locked".
+const BUSY_TIMEOUT_MS: u32 = 5000;
+
+/// Per-connection settings. busy_timeout comes first so that every later statement on the connection already waits
+/// for locks instead of failing.
+fn configure(c: &Connection) -> rusqlite::Result<()> {
+    c.execute_batch(&format!("PRAGMA busy_timeout={BUSY_TIMEOUT_MS}; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"))
+}
+
 /// Opens (creating if needed) the database file, applies pending migrations and returns a pool.
+///
+/// WAL mode (persistent in the file) and the migrations are done on one connection before the pool exists: r2d2
+/// opens its connections concurrently, and on a fresh file each one switching to WAL, or one migrating while another
+/// switched, used to fail with "database is locked".
 pub fn open(path: &Path, size: u32) -> Result<Pool, DomainError> {
-    // WAL lets readers proceed while one writer commits; busy_timeout turns writer contention into waiting, not errors.
-    let manager = SqliteConnectionManager::file(path).with_init(|c| {
-        c.execute_batch(
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;",
-        )
-    });
-    let pool = r2d2::Pool::builder().max_size(size.max(1)).build(manager)?;
-    let mut conn = pool.get()?;
-    let migrations = Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect());
-    migrations.to_latest(&mut conn).map_err(|e| DomainError::Internal(format!("migrations: {e}")))?;
-    Ok(pool)
+    {
+        let mut conn = Connection::open(path)?;
+        configure(&conn)?;
+        // WAL lets readers proceed while one writer commits.
+        let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(DomainError::Internal(format!("{}: cannot enable WAL journal mode (got {mode})", path.display())));
+        }
+        let migrations = Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect());
+        migrations.to_latest(&mut conn).map_err(|e| DomainError::Internal(format!("migrations: {e}")))?;
+    }
+    let manager = SqliteConnectionManager::file(path).with_init(configure);
+    Ok(r2d2::Pool::builder().max_size(size.max(1)).build(manager)?)
 }
 
 #[cfg(test)]

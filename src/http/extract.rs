@@ -2,6 +2,7 @@
 //!
 //! Handlers name the principal they need; no handler body checks credentials itself.
 use std::future::Future;
+use std::net::IpAddr;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
@@ -11,6 +12,7 @@ use imgcloud_actors::auth::{ResolveSession, VerifyApiKey};
 use imgcloud_actors::domain::Principal;
 use imgcloud_actors::DomainError;
 
+use crate::config::TrustedProxies;
 use crate::http::error::ApiError;
 use crate::state::{ask, AppState};
 
@@ -124,16 +126,85 @@ impl FromRequest for Admin {
     }
 }
 
-/// The client's IP for rate limiting: the socket peer, or a proxy header when `trusted_proxy` says so.
-pub fn client_ip(req: &HttpRequest, trusted_proxy: bool) -> String {
-    if trusted_proxy {
-        let h = req.headers();
-        if let Some(ip) = h.get("cf-connecting-ip").and_then(|v| v.to_str().ok()) {
-            return ip.trim().to_string();
-        }
-        if let Some(ip) = h.get("x-forwarded-for").and_then(|v| v.to_str().ok()).and_then(|v| v.split(',').next()) {
-            return ip.trim().to_string();
+/// The client's IP for rate limiting: the socket peer, or what a trusted proxy in front of us says it is.
+pub fn client_ip(req: &HttpRequest, proxies: &TrustedProxies) -> String {
+    let h = req.headers();
+    let cf = h.get("cf-connecting-ip").and_then(|v| v.to_str().ok());
+    let xff: Vec<&str> = h.get_all("x-forwarded-for").filter_map(|v| v.to_str().ok()).collect();
+    match resolve_client_ip(req.peer_addr().map(|a| a.ip()), cf, &xff, proxies) {
+        Some(ip) => ip.to_string(),
+        None => "unknown".into(),
+    }
+}
+
+/// Headers count only when the socket peer is a trusted proxy, since anyone else can send them. Each proxy
+/// appends the address it received the connection from to X-Forwarded-For, so the right-most hop that is not
+/// itself a trusted proxy is the first one no client could have written; everything left of it is hearsay.
+fn resolve_client_ip(peer: Option<IpAddr>, cf_connecting_ip: Option<&str>, xff: &[&str], proxies: &TrustedProxies) -> Option<IpAddr> {
+    let peer = peer?.to_canonical();
+    if !proxies.contains(&peer) {
+        return Some(peer);
+    }
+    if let Some(ip) = cf_connecting_ip.and_then(|v| v.trim().parse::<IpAddr>().ok()) {
+        return Some(ip.to_canonical());
+    }
+    let mut nearest = peer;
+    for hop in xff.iter().rev().flat_map(|v| v.rsplit(',')) {
+        match hop.trim().parse::<IpAddr>() {
+            Ok(ip) if proxies.contains(&ip) => nearest = ip.to_canonical(),
+            Ok(ip) => return Some(ip.to_canonical()),
+            // A hop we cannot read: the chain is broken here, so stop at the last proxy we trust.
+            Err(_) => return Some(nearest),
         }
     }
-    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
+    Some(nearest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr { s.parse().unwrap() }
+
+    fn resolve(peer: &str, cf: Option<&str>, xff: &[&str], trusted: &[&str]) -> String {
+        let proxies = TrustedProxies::from_config(false, &trusted.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap();
+        resolve_client_ip(Some(ip(peer)), cf, xff, &proxies).unwrap().to_string()
+    }
+
+    #[test]
+    fn headers_from_an_untrusted_peer_are_ignored() {
+        assert_eq!(resolve("198.51.100.9", Some("1.2.3.4"), &["5.6.7.8"], &[]), "198.51.100.9");
+        assert_eq!(resolve("198.51.100.9", Some("1.2.3.4"), &["5.6.7.8"], &["10.0.0.0/8"]), "198.51.100.9");
+    }
+
+    #[test]
+    fn the_right_most_untrusted_hop_is_the_client() {
+        let t = &["127.0.0.1/32", "10.0.0.0/8"];
+        assert_eq!(resolve("127.0.0.1", None, &["6.6.6.6, 203.0.113.7"], t), "203.0.113.7");
+        assert_eq!(resolve("127.0.0.1", None, &["6.6.6.6, 203.0.113.7, 10.1.2.3"], t), "203.0.113.7");
+        // Repeated header lines form one list, in order.
+        assert_eq!(resolve("127.0.0.1", None, &["6.6.6.6", "203.0.113.7,10.1.2.3"], t), "203.0.113.7");
+        assert_eq!(resolve("127.0.0.1", None, &[" 2001:db8::1 "], t), "2001:db8::1");
+    }
+
+    #[test]
+    fn without_a_usable_header_the_nearest_trusted_hop_is_used() {
+        let t = &["127.0.0.1/32", "10.0.0.0/8"];
+        assert_eq!(resolve("127.0.0.1", None, &[], t), "127.0.0.1");
+        assert_eq!(resolve("127.0.0.1", None, &["10.0.0.5, 10.0.0.6"], t), "10.0.0.5", "all hops are proxies");
+        assert_eq!(resolve("127.0.0.1", None, &["6.6.6.6, garbage, 10.0.0.6"], t), "10.0.0.6", "chain broken at garbage");
+        assert_eq!(resolve("127.0.0.1", Some("not-an-ip"), &[], t), "127.0.0.1");
+    }
+
+    #[test]
+    fn cf_connecting_ip_is_honoured_from_a_trusted_peer_only() {
+        assert_eq!(resolve("127.0.0.1", Some("192.0.2.44"), &["6.6.6.6"], &["127.0.0.1"]), "192.0.2.44");
+        assert_eq!(resolve("192.0.2.1", Some("192.0.2.44"), &[], &["127.0.0.1"]), "192.0.2.1");
+    }
+
+    #[test]
+    fn ipv4_mapped_peers_match_ipv4_ranges() {
+        assert_eq!(resolve("::ffff:127.0.0.1", None, &["203.0.113.7"], &["127.0.0.1/32"]), "203.0.113.7");
+        assert_eq!(resolve("::ffff:198.51.100.9", None, &["203.0.113.7"], &["127.0.0.1/32"]), "198.51.100.9");
+    }
 }

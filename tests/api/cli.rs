@@ -1,6 +1,6 @@
 //! The binary's other faces: `user add`, `render`, first-run admin generation, graceful SIGTERM.
 use std::process::Command;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use image::ImageFormat;
 use serde_json::json;
@@ -78,20 +78,93 @@ fn render_subcommand_writes_the_transformed_image() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("invalid transform"));
 }
 
+/// Starts `serve` as our own child (the test needs its exit status) and returns it with its base URL.
+fn serve_child(dir: &std::path::Path, env: &[(&str, &str)]) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut cmd = imgcloud();
+    cmd.arg("serve")
+        .env("IMGCLOUD_DATA_DIR", dir.join("data"))
+        .env("IMGCLOUD_LISTEN", "127.0.0.1:0")
+        .env("IMGCLOUD_ADMIN_EMAIL", ADMIN_EMAIL)
+        .env("IMGCLOUD_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(dir.join("server.log")).unwrap());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines().map_while(Result::ok);
+    let base = lines.filter_map(|l| l.split("listening on ").nth(1).map(|r| r.split_whitespace().next().unwrap().to_string())).next().unwrap();
+    (child, base)
+}
+
 #[test]
 fn sigterm_lets_in_flight_requests_finish() {
-    let app = spawn_app();
-    let key = app.api_key(&app.admin());
-    app.upload_ok(&key, noise_png(1500, 1500, 11), "n.png", &[("public_id", "slow")]);
-    let url = app.url("/v1/image/w_1400,bl_15,f_webp/slow");
-    let h = std::thread::spawn(move || {
-        let c = reqwest::blocking::Client::builder().timeout(Duration::from_secs(60)).build().unwrap();
-        let r = c.get(url).send().unwrap();
-        (r.status().as_u16(), r.bytes().map(|b| b.len()).unwrap_or(0))
-    });
-    std::thread::sleep(Duration::from_millis(150));
-    assert!(Command::new("kill").args(["-TERM", &app.pid().to_string()]).status().unwrap().success());
-    let (status, len) = h.join().unwrap();
-    assert_eq!(status, 200);
-    assert!(len > 0);
+    use std::io::{BufRead, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, base) = serve_child(dir.path(), &[("IMGCLOUD_SERVER__SHUTDOWN_TIMEOUT_SECS", "30")]);
+    let c = reqwest::blocking::Client::builder().cookie_store(true).timeout(Duration::from_secs(60)).build().unwrap();
+    assert_eq!(c.post(format!("{base}/v1/auth/login")).json(&json!({ "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD })).send().unwrap().status(), 200);
+    let k: serde_json::Value = c.post(format!("{base}/v1/api-keys")).json(&json!({ "name": "t" })).send().unwrap().json().unwrap();
+    let auth = format!("ApiKey {}:{}", k["key_id"].as_str().unwrap(), k["key_secret"].as_str().unwrap());
+
+    // An upload whose body we hold back: it is in flight for as long as we like.
+    let boundary = "sigtermboundary";
+    let body = [
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"public_id\"\r\n\r\ninflight\r\n").into_bytes(),
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"q.png\"\r\nContent-Type: image/png\r\n\r\n").into_bytes(),
+        quadrants(64, 64, ImageFormat::Png),
+        format!("\r\n--{boundary}--\r\n").into_bytes(),
+    ]
+    .concat();
+    let addr = base.trim_start_matches("http://").to_string();
+    let mut conn = std::net::TcpStream::connect(&addr).unwrap();
+    let head = format!(
+        "POST /v1/upload HTTP/1.1\r\nHost: {addr}\r\nAuthorization: {auth}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    conn.write_all(head.as_bytes()).unwrap();
+    let (first, rest) = body.split_at(body.len() / 2);
+    conn.write_all(first).unwrap();
+    conn.flush().unwrap();
+
+    // Server side: authenticating the upload stamps the new key's last_used_at, so the request is being served.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let keys: serde_json::Value = c.get(format!("{base}/v1/api-keys")).send().unwrap().json().unwrap();
+        let key = keys["api_keys"].as_array().unwrap().iter().find(|x| x["key_id"] == k["key_id"]).cloned().unwrap();
+        if !key["last_used_at"].is_null() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the held-back upload never reached the server: {key}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    // The listener closes at once; the held-back request is still open.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(&addr).is_ok() {
+        assert!(Instant::now() < deadline, "still accepting new connections after SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(child.try_wait().unwrap().is_none(), "the server exited with a request in flight");
+
+    conn.write_all(rest).unwrap();
+    let mut status_line = String::new();
+    std::io::BufReader::new(&conn).read_line(&mut status_line).unwrap();
+    assert!(status_line.starts_with("HTTP/1.1 201"), "the in-flight upload completed: {status_line:?}");
+
+    // It exits by itself, cleanly, well within the 30 s shutdown window plus slack for a loaded machine.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "no exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "exit status {status}");
+    assert!(std::net::TcpStream::connect(&addr).is_err());
+    let stored = std::fs::read_dir(dir.path().join("data/originals")).unwrap().count();
+    assert_eq!(stored, 1, "the upload finished during shutdown was stored");
 }

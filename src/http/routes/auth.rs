@@ -40,7 +40,7 @@ fn session_cookie(state: &AppState, value: String, max_age_secs: i64) -> Cookie<
 
 pub async fn login(req: HttpRequest, state: web::Data<AppState>, body: web::Json<LoginBody>) -> ApiResult<HttpResponse> {
     let rl = &state.settings.rate_limit;
-    let ip = client_ip(&req, state.settings.server.trusted_proxy);
+    let ip = client_ip(&req, &state.settings.server.proxies);
     let email = body.email.trim().to_ascii_lowercase();
     state
         .rate_limit(vec![(format!("login-ip:{ip}"), rl.login_per_ip_per_minute), (format!("login-email:{email}"), rl.login_per_email_per_minute)])

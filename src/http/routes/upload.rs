@@ -27,7 +27,7 @@ pub async fn upload(
     mut form: Multipart,
 ) -> ApiResult<HttpResponse> {
     let cap = state.settings.upload.max_bytes;
-    let ip = client_ip(&req, state.settings.server.trusted_proxy);
+    let ip = client_ip(&req, &state.settings.server.proxies);
     state.rate_limit(vec![(format!("upload-ip:{ip}"), state.settings.rate_limit.upload_per_ip_per_minute)]).await?;
     // A declared length far over the cap is refused before a byte of the body is read.
     let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
