@@ -41,7 +41,7 @@ pub fn open(path: &Path, size: u32) -> Result<Pool, DomainError> {
         let migrations = Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect());
         migrations.to_latest(&mut conn).map_err(|e| DomainError::Internal(format!("migrations: {e}")))?;
     }
-    let manager = SqliteConnectionManager::file(path).with_init(configure);
+    let manager = SqliteConnectionManager::file(path).with_init(|c| configure(c));
     Ok(r2d2::Pool::builder().max_size(size.max(1)).build(manager)?)
 }
 
