@@ -207,13 +207,16 @@ fn x_forwarded_for_is_ignored_without_a_trusted_proxy() {
 
 #[test]
 fn a_client_chosen_left_most_hop_does_not_escape_the_limit() {
-    let app = spawn_app_with(&[
-        ("IMGCLOUD_RATE_LIMIT__LOGIN_PER_IP_PER_MINUTE", "3"),
-        ("IMGCLOUD_RATE_LIMIT__LOGIN_PER_EMAIL_PER_MINUTE", "100"),
-        ("IMGCLOUD_SERVER__TRUSTED_PROXIES", "127.0.0.1/32,::1/128"),
-    ]);
-    let statuses: Vec<u16> = (0..4).map(|i| wrong_login(&app, &format!("10.9.8.{i}, 203.0.113.7"))).collect();
-    assert_eq!(statuses, [401, 401, 401, 429], "all four count as 203.0.113.7");
-    // The proxy is believed, so another real client behind it has its own bucket.
-    assert_eq!(wrong_login(&app, "203.0.113.8"), 401);
+    // The list form, and the old boolean, which now means "trust loopback".
+    for trust in [("IMGCLOUD_SERVER__TRUSTED_PROXIES", "127.0.0.1/32,::1/128"), ("IMGCLOUD_SERVER__TRUSTED_PROXY", "true")] {
+        let app = spawn_app_with(&[
+            ("IMGCLOUD_RATE_LIMIT__LOGIN_PER_IP_PER_MINUTE", "3"),
+            ("IMGCLOUD_RATE_LIMIT__LOGIN_PER_EMAIL_PER_MINUTE", "100"),
+            trust,
+        ]);
+        let statuses: Vec<u16> = (0..4).map(|i| wrong_login(&app, &format!("10.9.8.{i}, 203.0.113.7"))).collect();
+        assert_eq!(statuses, [401, 401, 401, 429], "{trust:?}: all four count as 203.0.113.7");
+        // The proxy is believed, so another real client behind it has its own bucket.
+        assert_eq!(wrong_login(&app, "203.0.113.8"), 401, "{trust:?}");
+    }
 }
