@@ -29,18 +29,23 @@ fn centre_pixel(app: &TestApp, key: &str, id: &str) -> [u8; 4] {
     decode(&r.bytes().unwrap()).get_pixel(4, 4).0
 }
 
+/// Alice creates a private id while Bob overwrites the same id; several such pairs run at once each
+/// round (more catalog threads than the default), so some of the 600 races interleave inside the window.
 #[test]
 fn concurrent_overwrite_never_takes_another_users_asset() {
-    let app = spawn_app();
+    const ROUNDS: usize = 150;
+    const PAIRS: usize = 4;
+    // 1,200 uploads in a few seconds: the per-IP upload limit is not what this test is about.
+    let app = spawn_app_with(&[("IMGCLOUD_SERVER__DB_THREADS", "8"), ("IMGCLOUD_RATE_LIMIT__UPLOAD_PER_IP_PER_MINUTE", "0")]);
     let akey = app.api_key(&app.user("alice@test.local"));
     let bkey = app.api_key(&app.user("bob@test.local"));
     let (alice_id, bob_id) = (me(&app, &akey), me(&app, &bkey));
     let (red, blue) = (solid([255, 0, 0]), solid([0, 0, 255]));
     let url = app.url("/v1/upload");
-    for round in 0..50 {
-        let id = format!("race/r{round}");
-        let barrier = Arc::new(Barrier::new(2));
-        // Each side builds its request first and sends it the moment both are ready, so the two uploads overlap.
+    for round in 0..ROUNDS {
+        let ids: Vec<String> = (0..PAIRS).map(|p| format!("race/r{round}p{p}")).collect();
+        let barrier = Arc::new(Barrier::new(2 * PAIRS));
+        // Each request is built first and sent the moment all are ready, so the uploads overlap.
         let send = |key: &str, bytes: &Vec<u8>, fields: Vec<(&str, &str)>| {
             let req = app.client().post(&url).header("Authorization", key).multipart(upload_form(bytes.clone(), "x.png", &fields));
             let barrier = barrier.clone();
@@ -49,27 +54,34 @@ fn concurrent_overwrite_never_takes_another_users_asset() {
                 req.send().unwrap().status().as_u16()
             }
         };
-        let alice = send(&akey, &red, vec![("public_id", id.as_str()), ("visibility", "private")]);
-        let bob = send(&bkey, &blue, vec![("public_id", id.as_str()), ("overwrite", "true"), ("visibility", "public")]);
-        let (a, b) = std::thread::scope(|s| {
-            let (a, b) = (s.spawn(alice), s.spawn(bob));
-            (a.join().unwrap(), b.join().unwrap())
+        let statuses: Vec<(u16, u16)> = std::thread::scope(|s| {
+            let handles: Vec<_> = ids
+                .iter()
+                .map(|id| {
+                    let alice = send(&akey, &red, vec![("public_id", id.as_str()), ("visibility", "private")]);
+                    let bob = send(&bkey, &blue, vec![("public_id", id.as_str()), ("overwrite", "true"), ("visibility", "public")]);
+                    (s.spawn(alice), s.spawn(bob))
+                })
+                .collect();
+            handles.into_iter().map(|(a, b)| (a.join().unwrap(), b.join().unwrap())).collect()
         });
-        match (a, b) {
-            // Alice created it; Bob was refused as a stranger.
-            (201, 403) => {
-                let v = asset(&app, &akey, &id);
-                assert_eq!((v["owner"].as_i64(), &v["version"], &v["visibility"]), (Some(alice_id), &json!(1), &json!("private")), "round {round}: {v}");
-                assert!(near(centre_pixel(&app, &akey, &id), [255, 0, 0, 255], 8), "round {round}: Alice's pixels");
-                assert_error(app.client().get(app.url(&format!("/v1/image/{id}"))).send().unwrap(), 401);
+        for (id, st) in ids.iter().zip(statuses) {
+            match st {
+                // Alice created it; Bob was refused as a stranger.
+                (201, 403) => {
+                    let v = asset(&app, &akey, id);
+                    assert_eq!((v["owner"].as_i64(), &v["version"], &v["visibility"]), (Some(alice_id), &json!(1), &json!("private")), "{id}: {v}");
+                    assert!(near(centre_pixel(&app, &akey, id), [255, 0, 0, 255], 8), "{id}: Alice's pixels");
+                    assert_error(app.client().get(app.url(&format!("/v1/image/{id}"))).send().unwrap(), 401);
+                }
+                // Bob's upload created the id first; Alice's create then conflicts.
+                (409, 201) => {
+                    let v = asset(&app, &bkey, id);
+                    assert_eq!((v["owner"].as_i64(), &v["version"], &v["visibility"]), (Some(bob_id), &json!(1), &json!("public")), "{id}: {v}");
+                    assert!(near(centre_pixel(&app, &bkey, id), [0, 0, 255, 255], 8), "{id}: Bob's pixels");
+                }
+                other => panic!("{id}: alice/bob statuses {other:?}"),
             }
-            // Bob's upload created the id first; Alice's create then conflicts.
-            (409, 201) => {
-                let v = asset(&app, &bkey, &id);
-                assert_eq!((v["owner"].as_i64(), &v["version"], &v["visibility"]), (Some(bob_id), &json!(1), &json!("public")), "round {round}: {v}");
-                assert!(near(centre_pixel(&app, &bkey, &id), [0, 0, 255, 255], 8), "round {round}: Bob's pixels");
-            }
-            other => panic!("round {round}: alice/bob statuses {other:?}"),
         }
     }
 }
