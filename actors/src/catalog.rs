@@ -61,15 +61,63 @@ impl Asset {
     pub fn may_manage(&self, user: &User) -> bool { user.is_admin() || user.id == self.owner }
 }
 
-/// What an upload carries besides the bytes.
+/// What an upload carries besides the bytes. A field left `None` keeps an overwritten asset's
+/// value (a new asset gets the default: no folder, no tags, public).
 #[derive(Debug, Clone, Default)]
 pub struct UploadForm {
     pub file_name: Option<String>,
     pub public_id: Option<String>,
     pub folder: Option<String>,
-    pub tags: Option<String>,
+    /// Every `tags` value the form carried, each comma-separated; together they are the tag list.
+    pub tags: Option<Vec<String>>,
     pub visibility: Option<String>,
     pub overwrite: bool,
+}
+
+/// Validated folder, tags and visibility, each `None` when the caller left it alone.
+#[derive(Debug, Clone, Default)]
+struct FieldChanges {
+    folder: Option<Folder>,
+    tags: Option<Vec<String>>,
+    visibility: Option<Visibility>,
+}
+
+impl FieldChanges {
+    /// Writes the fields that are set onto an existing row; the others keep their value.
+    fn apply(&self, tx: &rusqlite::Transaction<'_>, row_id: i64) -> DomainResult<()> {
+        if let Some(f) = &self.folder {
+            tx.execute("UPDATE assets SET folder = ?1 WHERE id = ?2", params![f.as_str(), row_id])?;
+        }
+        if let Some(v) = self.visibility {
+            tx.execute("UPDATE assets SET visibility = ?1 WHERE id = ?2", params![v.as_str(), row_id])?;
+        }
+        if let Some(tags) = &self.tags {
+            tx.execute("DELETE FROM asset_tags WHERE asset_id = ?1", [row_id])?;
+            for t in tags {
+                tx.execute("INSERT OR IGNORE INTO asset_tags (asset_id, tag) VALUES (?1, ?2)", params![row_id, t])?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether `caller` may store under a public_id whose current owner is `existing` (`None`: free).
+fn may_store(caller: &User, public_id: &PublicId, existing: Option<i64>, overwrite: bool) -> DomainResult<()> {
+    match existing {
+        None => Ok(()),
+        Some(_) if !overwrite => Err(DomainError::Conflict(format!("public_id '{}' already exists (use overwrite=true)", public_id.as_str()))),
+        Some(o) if o != caller.id && !caller.is_admin() => {
+            Err(DomainError::Forbidden(format!("public_id '{}' belongs to another user", public_id.as_str())))
+        }
+        Some(_) => Ok(()),
+    }
+}
+
+/// An original already renamed into originals/, waiting for its row.
+struct StoredOriginal<'a> {
+    info: imgcloud_engine::SourceInfo,
+    size: i64,
+    storage_key: &'a str,
 }
 
 /// The result of a stored upload.
@@ -207,9 +255,9 @@ impl CatalogStore {
         Ok(a)
     }
 
-    /// For owner/admin endpoints: 404 when missing, 403 when it is someone else's.
+    /// For owner/admin endpoints: 400 for an id no asset could have, 404 when missing, 403 when it is someone else's.
     pub fn get_managed(&self, user: &User, public_id: &str) -> DomainResult<Arc<Asset>> {
-        let a = self.get(public_id)?;
+        let a = self.get(PublicId::parse(public_id)?.as_str())?;
         if !a.may_manage(user) {
             return Err(DomainError::Forbidden(format!("asset '{public_id}' belongs to another user")));
         }
@@ -233,17 +281,23 @@ impl CatalogStore {
     }
 
     pub fn store_upload(&self, owner: &User, bytes: Vec<u8>, form: UploadForm) -> DomainResult<Stored> {
-        let folder = Folder::parse(form.folder.as_deref().unwrap_or(""))?;
+        let fields = FieldChanges {
+            folder: form.folder.as_deref().map(Folder::parse).transpose()?,
+            tags: form.tags.as_ref().map(|t| parse_tags(t.iter().map(String::as_str))).transpose()?,
+            visibility: form.visibility.as_deref().map(Visibility::parse).transpose()?,
+        };
         let public_id = match form.public_id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             Some(p) => PublicId::parse(p)?,
-            None => PublicId::generate(form.file_name.as_deref(), &folder)?,
+            None => PublicId::generate(form.file_name.as_deref(), fields.folder.as_ref().unwrap_or(&Folder::default()))?,
         };
-        let tags = parse_tags(form.tags.as_deref())?;
-        let visibility = form.visibility.as_deref().map(Visibility::parse).transpose()?.unwrap_or(Visibility::Public);
         let info = self.sniff(&bytes)?;
 
-        // Cheap early refusal; the transaction below checks again for races.
-        self.check_replaceable(owner, &public_id, form.overwrite)?;
+        // Cheap early refusal before the file is written; only the check inside the commit's transaction counts.
+        let existing: Option<i64> = self
+            .conn()?
+            .query_row("SELECT owner_id FROM assets WHERE public_id = ?1", [public_id.as_str()], |r| r.get(0))
+            .optional()?;
+        may_store(owner, &public_id, existing, form.overwrite)?;
 
         let tmp = self.settings.data_dir.join("tmp").join(format!("{}.part", random_hex(8)));
         let storage_key = format!("{}.{}", random_hex(12), format_name(info.format));
@@ -261,7 +315,8 @@ impl CatalogStore {
             let _ = std::fs::remove_file(&final_path);
             return Err(DomainError::Internal(format!("storing original: {e}")));
         }
-        match self.commit_upload(owner, &public_id, &folder, &tags, visibility, &info, bytes.len() as i64, &storage_key, form.overwrite) {
+        let original = StoredOriginal { info, size: bytes.len() as i64, storage_key: &storage_key };
+        match self.commit_upload(owner, &public_id, &fields, &original, form.overwrite) {
             Ok((row_id, created, replaced)) => {
                 self.meta.invalidate(public_id.as_str());
                 if let Some(old) = &replaced {
@@ -277,70 +332,63 @@ impl CatalogStore {
         }
     }
 
-    fn check_replaceable(&self, owner: &User, public_id: &PublicId, overwrite: bool) -> DomainResult<()> {
-        let existing: Option<i64> = self
-            .conn()?
-            .query_row("SELECT owner_id FROM assets WHERE public_id = ?1", [public_id.as_str()], |r| r.get(0))
-            .optional()?;
-        match existing {
-            None => Ok(()),
-            Some(_) if !overwrite => Err(DomainError::Conflict(format!("public_id '{}' already exists (use overwrite=true)", public_id.as_str()))),
-            Some(o) if o != owner.id && !owner.is_admin() => {
-                Err(DomainError::Forbidden(format!("public_id '{}' belongs to another user", public_id.as_str())))
-            }
-            Some(_) => Ok(()),
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
+    /// The row write of an upload, in one IMMEDIATE transaction: the owner and overwrite rule is
+    /// decided on what this transaction reads, so no concurrent upload can slip in between.
     fn commit_upload(
         &self,
-        owner: &User,
+        caller: &User,
         public_id: &PublicId,
-        folder: &Folder,
-        tags: &[String],
-        visibility: Visibility,
-        info: &imgcloud_engine::SourceInfo,
-        size: i64,
-        storage_key: &str,
+        fields: &FieldChanges,
+        original: &StoredOriginal<'_>,
         overwrite: bool,
     ) -> DomainResult<(i64, bool, Option<String>)> {
-        self.check_replaceable(owner, public_id, overwrite)?;
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let existing: Option<(i64, i64, String)> = tx
-            .query_row("SELECT id, version, storage_key FROM assets WHERE public_id = ?1", [public_id.as_str()], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        let existing: Option<(i64, i64, String, i64)> = tx
+            .query_row("SELECT id, version, storage_key, owner_id FROM assets WHERE public_id = ?1", [public_id.as_str()], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
             })
             .optional()?;
+        may_store(caller, public_id, existing.as_ref().map(|e| e.3), overwrite)?;
+        let info = &original.info;
         let now = now_rfc3339();
         // Dimensions as displayed: EXIF orientations 5-8 swap the stored width and height.
         let shown = if info.orientation >= 5 { (info.height, info.width) } else { (info.width, info.height) };
         let (row_id, created, replaced) = match existing {
-            Some(_) if !overwrite => {
-                return Err(DomainError::Conflict(format!("public_id '{}' already exists (use overwrite=true)", public_id.as_str())))
-            }
-            Some((id, version, old_key)) => {
+            Some((id, version, old_key, _)) => {
                 tx.execute(
-                    "UPDATE assets SET folder = ?1, visibility = ?2, format = ?3, width = ?4, height = ?5, bytes = ?6, \
-                     version = ?7, storage_key = ?8, updated_at = ?9 WHERE id = ?10",
-                    params![folder.as_str(), visibility.as_str(), format_name(info.format), shown.0, shown.1, size, version + 1, storage_key, now, id],
+                    "UPDATE assets SET format = ?1, width = ?2, height = ?3, bytes = ?4, version = ?5, storage_key = ?6, updated_at = ?7 \
+                     WHERE id = ?8",
+                    params![format_name(info.format), shown.0, shown.1, original.size, version + 1, original.storage_key, now, id],
                 )?;
-                tx.execute("DELETE FROM asset_tags WHERE asset_id = ?1", [id])?;
+                fields.apply(&tx, id)?;
                 (id, false, Some(old_key))
             }
             None => {
+                let folder = fields.folder.clone().unwrap_or_default();
+                let visibility = fields.visibility.unwrap_or(Visibility::Public);
                 tx.execute(
                     "INSERT INTO assets (public_id, owner_id, folder, visibility, format, width, height, bytes, version, storage_key, \
                      created_at, updated_at, created_unix) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10, ?10, ?11)",
-                    params![public_id.as_str(), owner.id, folder.as_str(), visibility.as_str(), format_name(info.format), shown.0, shown.1, size, storage_key, now, now_unix()],
+                    params![
+                        public_id.as_str(),
+                        caller.id,
+                        folder.as_str(),
+                        visibility.as_str(),
+                        format_name(info.format),
+                        shown.0,
+                        shown.1,
+                        original.size,
+                        original.storage_key,
+                        now,
+                        now_unix()
+                    ],
                 )?;
-                (tx.last_insert_rowid(), true, None)
+                let id = tx.last_insert_rowid();
+                FieldChanges { tags: fields.tags.clone(), ..Default::default() }.apply(&tx, id)?;
+                (id, true, None)
             }
         };
-        for t in tags {
-            tx.execute("INSERT OR IGNORE INTO asset_tags (asset_id, tag) VALUES (?1, ?2)", params![row_id, t])?;
-        }
         tx.commit()?;
         Ok((row_id, created, replaced))
     }
@@ -404,21 +452,10 @@ impl CatalogStore {
 
     pub fn update(&self, caller: &User, public_id: &str, patch: AssetPatch) -> DomainResult<Asset> {
         let a = self.get_managed(caller, public_id)?;
-        let folder = patch.folder.as_deref().map(Folder::parse).transpose()?;
+        let changes = FieldChanges { folder: patch.folder.as_deref().map(Folder::parse).transpose()?, tags: patch.tags, visibility: patch.visibility };
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        if let Some(f) = &folder {
-            tx.execute("UPDATE assets SET folder = ?1 WHERE id = ?2", params![f.as_str(), a.row_id])?;
-        }
-        if let Some(v) = patch.visibility {
-            tx.execute("UPDATE assets SET visibility = ?1 WHERE id = ?2", params![v.as_str(), a.row_id])?;
-        }
-        if let Some(tags) = &patch.tags {
-            tx.execute("DELETE FROM asset_tags WHERE asset_id = ?1", [a.row_id])?;
-            for t in tags {
-                tx.execute("INSERT OR IGNORE INTO asset_tags (asset_id, tag) VALUES (?1, ?2)", params![a.row_id, t])?;
-            }
-        }
+        changes.apply(&tx, a.row_id)?;
         tx.execute("UPDATE assets SET updated_at = ?1 WHERE id = ?2", params![now_rfc3339(), a.row_id])?;
         tx.commit()?;
         self.meta.invalidate(public_id);
@@ -506,4 +543,67 @@ crate::store_messages! { CatalogActor;
     Usage { user_id: i64 } -> UsageFigures => |s, m| s.usage(m.user_id);
     UsageAll {} -> Vec<UserUsage> => |s, _m| s.usage_all();
     AddUsage { counts: Vec<(i64, u64, u64)> } -> () => |s, m| s.add_usage(&m.counts);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::{AuthSettings, AuthStore};
+    use crate::domain::Role;
+
+    fn setup() -> (tempfile::TempDir, CatalogStore, User, User) {
+        let (dir, pool) = crate::db::test_pool();
+        let auth = AuthStore::new(pool.clone(), AuthSettings { bcrypt_cost: 4, session_ttl_secs: 3600 });
+        let alice = auth.create_user("alice@x.io", "password1", Role::User).unwrap();
+        let bob = auth.create_user("bob@x.io", "password1", Role::User).unwrap();
+        let store = CatalogStore::new(pool, CatalogSettings { data_dir: dir.path().to_path_buf(), max_pixels: 1_000_000 });
+        (dir, store, alice, bob)
+    }
+
+    fn original(storage_key: &str) -> StoredOriginal<'_> {
+        let info = imgcloud_engine::SourceInfo { format: imgcloud_engine::InputFormat::Png, width: 8, height: 8, orientation: 1, has_alpha: false };
+        StoredOriginal { info, size: 100, storage_key }
+    }
+
+    /// The interleaving the race produced, made deterministic: Bob's early check ran while the id was
+    /// free, then Alice committed, then Bob's commit step runs. The commit step alone must refuse him.
+    #[test]
+    fn commit_decides_ownership_inside_its_transaction() {
+        let (_d, s, alice, bob) = setup();
+        let id = PublicId::parse("shared/x").unwrap();
+        let private = FieldChanges { visibility: Some(Visibility::Private), ..Default::default() };
+        s.commit_upload(&alice, &id, &private, &original("alice.png"), false).unwrap();
+
+        let public = FieldChanges { visibility: Some(Visibility::Public), ..Default::default() };
+        let e = s.commit_upload(&bob, &id, &public, &original("bob.png"), true).unwrap_err();
+        assert!(matches!(e, DomainError::Forbidden(_)), "{e:?}");
+        let e = s.commit_upload(&bob, &id, &public, &original("bob2.png"), false).unwrap_err();
+        assert!(matches!(e, DomainError::Conflict(_)), "{e:?}");
+
+        let a = s.get(id.as_str()).unwrap();
+        assert_eq!((a.owner, a.version, a.visibility, a.storage_key.as_str()), (alice.id, 1, Visibility::Private, "alice.png"));
+        // The owner still may.
+        let (_, created, replaced) = s.commit_upload(&alice, &id, &FieldChanges::default(), &original("alice2.png"), true).unwrap();
+        assert!(!created);
+        assert_eq!(replaced.as_deref(), Some("alice.png"));
+    }
+
+    #[test]
+    fn overwrite_keeps_the_fields_it_does_not_set() {
+        let (_d, s, alice, _) = setup();
+        let id = PublicId::parse("kept").unwrap();
+        let first = FieldChanges {
+            folder: Some(Folder::parse("albums/2024").unwrap()),
+            tags: Some(vec!["a".into(), "b".into()]),
+            visibility: Some(Visibility::Private),
+        };
+        s.commit_upload(&alice, &id, &first, &original("k1.png"), false).unwrap();
+        let (row, ..) = s.commit_upload(&alice, &id, &FieldChanges::default(), &original("k2.png"), true).unwrap();
+        let a = s.get_by_row(row).unwrap();
+        assert_eq!((a.folder.as_str(), a.tags.clone(), a.visibility, a.version), ("albums/2024", vec!["a".to_string(), "b".into()], Visibility::Private, 2));
+        let only_tags = FieldChanges { tags: Some(vec![]), ..Default::default() };
+        let (row, ..) = s.commit_upload(&alice, &id, &only_tags, &original("k3.png"), true).unwrap();
+        let a = s.get_by_row(row).unwrap();
+        assert_eq!((a.folder.as_str(), a.tags.len(), a.visibility), ("albums/2024", 0, Visibility::Private));
+    }
 }

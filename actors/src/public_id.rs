@@ -8,6 +8,11 @@ use crate::error::DomainError;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PublicId(String);
 
+/// The longest public_id, in bytes (all its characters are ASCII).
+const MAX_LEN: usize = 255;
+/// `-` and 12 hex digits: what `generate` appends to the slug.
+const SUFFIX_LEN: usize = 13;
+
 fn valid_segment(s: &str) -> bool {
     !s.is_empty() && s != "." && s != ".." && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
 }
@@ -15,7 +20,7 @@ fn valid_segment(s: &str) -> bool {
 impl PublicId {
     pub fn parse(s: &str) -> Result<PublicId, DomainError> {
         let bad = |why: &str| DomainError::Invalid(format!("invalid public_id '{}': {why}", s.chars().take(300).collect::<String>()));
-        if s.is_empty() || s.len() > 255 {
+        if s.is_empty() || s.len() > MAX_LEN {
             return Err(bad("must be 1 to 255 characters"));
         }
         if !s.split('/').all(valid_segment) {
@@ -42,18 +47,21 @@ impl PublicId {
                 slug.push('-');
             }
         }
-        let mut slug: String = slug.trim_matches('-').chars().take(64).collect();
+        // The slug gives way so that folder + slug + suffix fit in MAX_LEN: a long folder and file
+        // name is still a valid upload. Folder::MAX_LEN leaves the slug room for at least "image".
+        let prefix = match folder.as_str() {
+            "" => String::new(),
+            f => format!("{f}/"),
+        };
+        let room = MAX_LEN.saturating_sub(prefix.len() + SUFFIX_LEN).min(64);
+        let mut slug: String = slug.trim_matches('-').chars().take(room).collect();
         slug = slug.trim_end_matches('-').to_string();
         if slug.is_empty() {
             slug = "image".into();
         }
         let mut r = [0u8; 6];
         rand::thread_rng().fill_bytes(&mut r);
-        let id = format!("{slug}-{}", hex::encode(r));
-        PublicId::parse(&match folder.as_str() {
-            "" => id,
-            f => format!("{f}/{id}"),
-        })
+        PublicId::parse(&format!("{prefix}{slug}-{}", hex::encode(r)))
     }
 
     pub fn as_str(&self) -> &str { &self.0 }
@@ -64,12 +72,14 @@ impl PublicId {
 pub struct Folder(String);
 
 impl Folder {
+    const MAX_LEN: usize = 200;
+
     pub fn parse(s: &str) -> Result<Folder, DomainError> {
         let s = s.trim().trim_matches('/');
         if s.is_empty() {
             return Ok(Folder::default());
         }
-        if s.len() > 200 || !s.split('/').all(valid_segment) {
+        if s.len() > Folder::MAX_LEN || !s.split('/').all(valid_segment) {
             return Err(DomainError::Invalid(format!("invalid folder '{s}': use segments of letters, digits, '_', '.', '-' joined by '/'")));
         }
         if imgcloud_engine::transform::is_transform_segment(s.split('/').next().unwrap_or_default()) {
@@ -123,6 +133,20 @@ mod tests {
         assert!(id.as_str().starts_with("image-"));
         let long = PublicId::generate(Some(&format!("{}.png", "a".repeat(100))), &Folder::default()).unwrap();
         assert_eq!(long.as_str().len(), 64 + 13);
+    }
+
+    #[test]
+    fn generated_ids_shorten_the_slug_to_fit() {
+        // A 200-char folder and a 100-char stem would make 278 chars; the slug gives way, folder and suffix stay.
+        let folder = Folder::parse(&format!("{}/{}", "f".repeat(99), "g".repeat(100))).unwrap();
+        let id = PublicId::generate(Some(&format!("{}.png", "s".repeat(100))), &folder).unwrap();
+        assert_eq!(id.as_str().len(), 255);
+        let (head, hex) = id.as_str().rsplit_once('-').unwrap();
+        assert!(hex.len() == 12 && hex.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_eq!(head, format!("{}/{}", folder.as_str(), "s".repeat(255 - 201 - 13)));
+        // A slug cut on a separator does not end in '-'.
+        let id = PublicId::generate(Some(&format!("{}-{}.png", "s".repeat(40), "t".repeat(40))), &folder).unwrap();
+        assert!(id.as_str().starts_with(&format!("{}/{}-", folder.as_str(), "s".repeat(40))) && !id.as_str().contains("--"), "{}", id.as_str());
     }
 
     #[test]

@@ -9,4 +9,5 @@ mod edge;
 mod keys;
 mod resilience;
 mod security_startup;
+mod security_catalog;
 mod users;
