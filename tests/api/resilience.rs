@@ -42,6 +42,11 @@ fn sigkill_mid_upload_leaves_catalog_and_files_in_agreement() {
     assert_eq!(std::fs::read_dir(app.dir.path().join("data/tmp")).unwrap().filter(|e| !e.as_ref().unwrap().file_name().to_string_lossy().starts_with('.')).count(), 0);
 }
 
+fn hex_sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
 #[test]
 fn fifty_identical_cold_requests_render_once() {
     let app = spawn_app();
@@ -56,13 +61,15 @@ fn fifty_identical_cold_requests_render_once() {
                 let c = reqwest::blocking::Client::builder().timeout(Duration::from_secs(60)).build().unwrap();
                 b.wait();
                 let r = c.get(url).send().unwrap();
-                (r.status().as_u16(), r.bytes().unwrap().len())
+                let status = r.status().as_u16();
+                let body = r.bytes().unwrap();
+                (status, body.len(), hex_sha256(&body))
             })
         })
         .collect();
     let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
-    assert!(results.iter().all(|(s, n)| *s == 200 && *n > 0), "{results:?}");
-    assert!(results.windows(2).all(|w| w[0].1 == w[1].1), "everyone got the same bytes");
+    assert!(results.iter().all(|(s, n, _)| *s == 200 && *n > 0), "{results:?}");
+    assert!(results.windows(2).all(|w| w[0].2 == w[1].2), "everyone got the same bytes: {results:?}");
     assert_eq!(app.metric_sum("renders_total"), 1.0, "one render for 50 identical requests");
     let coalesced = app.metric_sum("render_coalesced_total");
     let hits = app.metric_sum("cache_hits_total");
