@@ -126,12 +126,13 @@ fn render_over_its_time_budget_is_a_clean_503() {
 }
 
 #[test]
-fn render_over_its_pixel_budget_is_a_clean_503() {
+fn render_over_its_pixel_budget_is_a_clean_400() {
     let app = spawn_app_with(&[("IMGCLOUD_RENDER__MAX_WORK_PIXELS", "10000")]);
     let key = app.api_key(&app.admin());
     app.upload_ok(&key, quadrants(300, 300, ImageFormat::Png), "q.png", &[("public_id", "wide")]);
     let r = app.client().get(app.url("/v1/image/w_2000,h_2000,c_fill/wide")).send().unwrap();
-    assert!(assert_error(r, 503).contains("pixel"));
+    assert!(r.headers().get("retry-after").is_none(), "the budget is fixed: retrying cannot help");
+    assert!(assert_error(r, 400).contains("pixel"));
 }
 
 #[test]
