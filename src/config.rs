@@ -73,6 +73,7 @@ pub struct RenderConfig {
     pub timeout_ms: u64,
     pub max_work_pixels: u64,
     pub avif_speed: u8,
+    pub failure_ttl_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

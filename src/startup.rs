@@ -120,6 +120,7 @@ pub fn build(mut settings: Settings, metrics: Option<metrics_exporter_prometheus
             max_work_pixels: r.max_work_pixels,
             max_input_pixels: settings.upload.max_pixels,
             avif_speed: r.avif_speed,
+            failure_ttl: std::time::Duration::from_secs(r.failure_ttl_secs),
         },
         renditions.clone(),
     )

@@ -56,6 +56,7 @@ impl AppState {
     }
 
     /// Reclaims the cache space of a replaced or deleted original (its keys are already unreachable).
+    /// Runs in the background; the supervisor logs a purge that could not remove its files.
     pub fn purge_renditions(&self, storage_key: &str) {
         self.render.do_send(Purge { storage_key: storage_key.to_string() });
     }

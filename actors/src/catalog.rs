@@ -265,12 +265,7 @@ impl CatalogStore {
     }
 
     fn sniff(&self, bytes: &[u8]) -> DomainResult<imgcloud_engine::SourceInfo> {
-        use imgcloud_engine::EngineError as E;
-        let map = |e: E| match e {
-            e @ E::TooManyPixels { .. } => DomainError::TooLarge(e.to_string()),
-            E::Unsupported(m) => DomainError::Unsupported(m),
-            e => DomainError::Unsupported(e.to_string()),
-        };
+        let map = |e| DomainError::from_engine(e, crate::error::Stage::Upload);
         let info = imgcloud_engine::sniff::probe_with_limit(bytes, self.settings.max_pixels).map_err(map)?;
         // A full (shrink-on-load) decode catches truncated and corrupt files before they are accepted.
         let t = imgcloud_engine::Transform { w: Some(16), h: Some(16), f: Some(imgcloud_engine::OutputFormat::Png), ..Default::default() };

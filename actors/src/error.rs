@@ -1,4 +1,5 @@
 //! Domain errors shared by every actor. Status codes are the HTTP layer's business, not ours.
+use imgcloud_engine::{EngineError, TransformError};
 use thiserror::Error;
 
 #[derive(Debug, Error, Clone, PartialEq)]
@@ -27,7 +28,7 @@ pub enum DomainError {
     /// Rate limit hit; retry after this many seconds (429).
     #[error("too many requests; retry after {retry_after} s")]
     RateLimited { retry_after: u64 },
-    /// Render queue full or render budget blown; retry after this many seconds (503).
+    /// Render queue full or a render past its deadline; retry after this many seconds (503).
     #[error("{message}")]
     Overloaded { message: String, retry_after: u64 },
     /// Anything that is our fault (500). The message is logged, never sent.
@@ -38,6 +39,45 @@ pub enum DomainError {
 impl DomainError {
     pub fn internal(e: impl std::fmt::Display) -> Self {
         DomainError::Internal(e.to_string())
+    }
+
+    /// The one mapping of engine errors: what a failure means depends on whether the bytes are
+    /// a client's upload (their fault: 413/415) or an original we already accepted (ours, or the
+    /// transform's).
+    pub fn from_engine(e: EngineError, stage: Stage) -> Self {
+        use EngineError as E;
+        match (e, stage) {
+            (E::Transform(t), _) => t.into(),
+            (e @ E::TooManyPixels { .. }, Stage::Upload) => DomainError::TooLarge(e.to_string()),
+            (E::Unsupported(m), Stage::Upload) => DomainError::Unsupported(m),
+            // A file we cannot decode or re-encode at upload is refused, never stored.
+            (e, Stage::Upload) => DomainError::Unsupported(e.to_string()),
+            // Budgets are fixed per server: repeating the request can never succeed, so it is the
+            // request's fault (400), with no Retry-After to invite retries.
+            (e @ (E::PixelBudget(_) | E::TooManyPixels { .. }), Stage::Render { .. }) => {
+                DomainError::Invalid(format!("{e}; ask for a smaller size or a simpler transform"))
+            }
+            // A deadline can be load as much as the transform; the render supervisor remembers
+            // the failure, and `retry_after` says when it will try again.
+            (e @ E::Deadline(_), Stage::Render { retry_after }) => DomainError::Overloaded { message: e.to_string(), retry_after },
+            (E::Unsupported(m), Stage::Render { .. }) => DomainError::Internal(format!("stored original is unsupported: {m}")),
+            (e @ (E::Corrupt(_) | E::Encode(_)), Stage::Render { .. }) => DomainError::Internal(e.to_string()),
+        }
+    }
+}
+
+/// Where engine work ran, for `DomainError::from_engine`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Sniffing and test-decoding bytes a client is uploading.
+    Upload,
+    /// Rendering a stored original; a missed deadline answers `retry_after` seconds.
+    Render { retry_after: u64 },
+}
+
+impl From<TransformError> for DomainError {
+    fn from(e: TransformError) -> Self {
+        DomainError::Invalid(format!("invalid transform: {e}"))
     }
 }
 
@@ -54,3 +94,42 @@ impl From<r2d2::Error> for DomainError {
 }
 
 pub type DomainResult<T> = Result<T, DomainError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RENDER: Stage = Stage::Render { retry_after: 60 };
+
+    #[test]
+    fn budgets_are_permanent_at_render_and_size_at_upload() {
+        let budget = EngineError::PixelBudget(1000);
+        assert!(matches!(DomainError::from_engine(budget.clone(), RENDER), DomainError::Invalid(m) if m.contains("pixel budget")));
+        assert!(matches!(DomainError::from_engine(budget, Stage::Upload), DomainError::Unsupported(_)));
+        let big = EngineError::TooManyPixels { width: 10, height: 10, pixels: 100, limit: 50 };
+        assert!(matches!(DomainError::from_engine(big.clone(), RENDER), DomainError::Invalid(_)));
+        assert!(matches!(DomainError::from_engine(big, Stage::Upload), DomainError::TooLarge(_)));
+    }
+
+    #[test]
+    fn deadline_is_overload_with_the_callers_retry_after() {
+        let e = DomainError::from_engine(EngineError::Deadline(5), RENDER);
+        assert!(matches!(e, DomainError::Overloaded { retry_after: 60, .. }));
+    }
+
+    #[test]
+    fn undecodable_is_the_uploaders_fault_but_ours_at_render() {
+        for e in [EngineError::Corrupt("x".into()), EngineError::Unsupported("x".into()), EngineError::Encode("x".into())] {
+            assert!(matches!(DomainError::from_engine(e.clone(), Stage::Upload), DomainError::Unsupported(_)), "{e}");
+            assert!(matches!(DomainError::from_engine(e.clone(), RENDER), DomainError::Internal(_)), "{e}");
+        }
+    }
+
+    #[test]
+    fn transform_errors_are_invalid_everywhere() {
+        let t = imgcloud_engine::Transform::parse("w_0").unwrap_err();
+        for stage in [Stage::Upload, RENDER] {
+            assert!(matches!(DomainError::from_engine(t.clone().into(), stage), DomainError::Invalid(m) if m.starts_with("invalid transform")));
+        }
+    }
+}

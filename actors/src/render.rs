@@ -1,32 +1,17 @@
-//! The render supervisor: single-flight rendering on a bounded rayon pool, with a byte-capped moka
-//! memory cache in front of a byte-capped, restart-surviving disk cache of renditions.
-//!
-//! Keys are `<storage_key>/<canonical transform>[|<accept class>]`. A storage key is new for every
-//! stored original, so a replaced or deleted original's renditions are unreachable at once; purging
-//! only reclaims space.
+//! The render supervisor: single-flight rendering on a bounded rayon pool that fills the rendition
+//! caches (`crate::cache`), and remembers failed renders for a short while.
 use std::collections::HashMap;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::{Actor, AsyncContext, Context, Handler, Message};
-use imgcloud_engine::{Limits, RenderOptions, Transform};
-use sha2::{Digest, Sha256};
+use imgcloud_engine::{Limits, RenderOptions};
 use tokio::sync::oneshot;
 
-use crate::error::DomainError;
-
-/// A finished rendition, shared between caches and responses.
-#[derive(Debug)]
-pub struct Rendition {
-    /// Shared, so serving a cached rendition never copies it.
-    pub bytes: bytes::Bytes,
-    pub content_type: String,
-    pub width: u32,
-    pub height: u32,
-}
+pub use crate::cache::{Rendition, RenditionCache, RenditionKey};
+use crate::error::{DomainError, Stage};
 
 #[derive(Debug, Clone)]
 pub struct RenderSettings {
@@ -36,134 +21,16 @@ pub struct RenderSettings {
     pub max_work_pixels: u64,
     pub max_input_pixels: u64,
     pub avif_speed: u8,
-}
-
-/// The two cache tiers. Shared with HTTP handlers so hits never touch the supervisor.
-#[derive(Clone)]
-pub struct RenditionCache {
-    memory: moka::sync::Cache<String, Arc<Rendition>>,
-    /// Index of files on disk (key -> size); its eviction listener deletes the file.
-    disk: moka::sync::Cache<String, u32>,
-    dir: PathBuf,
-}
-
-fn disk_name(key: &str) -> String { hex::encode(Sha256::digest(key.as_bytes())) }
-
-impl RenditionCache {
-    pub fn new(dir: PathBuf, memory_bytes: u64, disk_bytes: u64) -> Self {
-        let memory = moka::sync::Cache::builder()
-            .weigher(|_k: &String, v: &Arc<Rendition>| v.bytes.len().try_into().unwrap_or(u32::MAX))
-            .max_capacity(memory_bytes)
-            .build();
-        let evict_dir = dir.clone();
-        let disk = moka::sync::Cache::builder()
-            .weigher(|_k: &String, v: &u32| *v)
-            .max_capacity(disk_bytes)
-            .eviction_listener(move |k: Arc<String>, _v, cause| {
-                // Replaced entries keep their file (it was just rewritten); everything else goes.
-                if cause != moka::notification::RemovalCause::Replaced {
-                    let _ = std::fs::remove_file(Self::path_in(&evict_dir, &k));
-                }
-            })
-            .build();
-        let c = Self { memory, disk, dir };
-        c.load_index();
-        c
-    }
-
-    fn path_in(dir: &Path, key: &str) -> PathBuf {
-        let storage = key.split('/').next().unwrap_or("_");
-        dir.join(storage).join(disk_name(key))
-    }
-
-    /// Rebuilds the disk index after a restart. Files carry their key in the header.
-    fn load_index(&self) {
-        for sub in std::fs::read_dir(&self.dir).into_iter().flatten().flatten() {
-            for f in std::fs::read_dir(sub.path()).into_iter().flatten().flatten() {
-                let p = f.path();
-                if p.extension().is_some_and(|e| e == "tmp") {
-                    let _ = std::fs::remove_file(&p);
-                    continue;
-                }
-                match Self::read_file(&p) {
-                    Some((key, r)) => self.disk.insert(key, r.bytes.len() as u32),
-                    None => {
-                        let _ = std::fs::remove_file(&p);
-                    }
-                }
-            }
-        }
-    }
-
-    fn read_file(path: &Path) -> Option<(String, Rendition)> {
-        let data = std::fs::read(path).ok()?;
-        let nl = data.iter().position(|b| *b == b'\n')?;
-        let head: serde_json::Value = serde_json::from_slice(&data[..nl]).ok()?;
-        let r = Rendition {
-            bytes: bytes::Bytes::copy_from_slice(&data[nl + 1..]),
-            content_type: head["content_type"].as_str()?.to_string(),
-            width: head["width"].as_u64()? as u32,
-            height: head["height"].as_u64()? as u32,
-        };
-        (r.bytes.len() as u64 == head["len"].as_u64()?).then(|| (head["key"].as_str().unwrap_or_default().to_string(), r))
-    }
-
-    pub fn get_memory(&self, key: &str) -> Option<Arc<Rendition>> { self.memory.get(key) }
-
-    /// Blocking: reads a disk entry and promotes it to memory.
-    pub fn get_disk(&self, key: &str) -> Option<Arc<Rendition>> {
-        self.disk.get(key)?;
-        let (stored_key, r) = Self::read_file(&Self::path_in(&self.dir, key))?;
-        if stored_key != key {
-            return None;
-        }
-        let r = Arc::new(r);
-        self.memory.insert(key.to_string(), r.clone());
-        Some(r)
-    }
-
-    /// Blocking: writes both tiers; the disk file appears whole (temp file + rename) or not at all.
-    pub fn put(&self, key: &str, r: Arc<Rendition>) {
-        self.memory.insert(key.to_string(), r.clone());
-        let path = Self::path_in(&self.dir, key);
-        let write = || -> std::io::Result<()> {
-            std::fs::create_dir_all(path.parent().unwrap_or(&self.dir))?;
-            let tmp = path.with_extension("tmp");
-            let head = serde_json::json!({ "key": key, "content_type": r.content_type, "width": r.width, "height": r.height, "len": r.bytes.len() });
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(head.to_string().as_bytes())?;
-            f.write_all(b"\n")?;
-            f.write_all(&r.bytes)?;
-            std::fs::rename(&tmp, &path)
-        };
-        if write().is_ok() {
-            self.disk.insert(key.to_string(), r.bytes.len() as u32);
-        }
-    }
-
-    /// Drops every rendition of one original (after overwrite or delete) to reclaim space.
-    pub fn purge(&self, storage_key: &str) {
-        let prefix = format!("{storage_key}/");
-        let p = prefix.clone();
-        let _ = self.memory.invalidate_entries_if(move |k, _| k.starts_with(&p));
-        let _ = self.disk.invalidate_entries_if(move |k, _| k.starts_with(&prefix));
-        let _ = std::fs::remove_dir_all(self.dir.join(storage_key));
-    }
-
-    pub fn run_pending(&self) {
-        self.memory.run_pending_tasks();
-        self.disk.run_pending_tasks();
-    }
+    /// How long a failed render is remembered and answered without rendering again.
+    pub failure_ttl: Duration,
 }
 
 type Reply = Result<Arc<Rendition>, DomainError>;
 
-/// Render `original` with `transform` under `key`; the reply arrives on the returned channel.
+/// Render `original` as `key` says (transform and `f_auto` format); the reply arrives on the returned channel.
 pub struct Render {
-    pub key: String,
+    pub key: RenditionKey,
     pub original: PathBuf,
-    pub transform: Transform,
-    pub accept: Option<String>,
 }
 
 impl Message for Render {
@@ -171,7 +38,7 @@ impl Message for Render {
 }
 
 struct Done {
-    key: String,
+    key: RenditionKey,
     result: Reply,
 }
 
@@ -183,9 +50,12 @@ pub struct RenderSupervisor {
     settings: RenderSettings,
     pool: Arc<rayon::ThreadPool>,
     cache: RenditionCache,
-    inflight: HashMap<String, Vec<oneshot::Sender<Reply>>>,
+    inflight: HashMap<RenditionKey, Vec<oneshot::Sender<Reply>>>,
     /// Jobs handed to the pool and not yet finished (running plus waiting).
     jobs: Arc<AtomicUsize>,
+    /// Renders that failed in the engine, with when they failed. A render past its deadline costs
+    /// a thread for the whole deadline; without this, every repeat of the URL would pay it again.
+    failures: moka::sync::Cache<RenditionKey, (DomainError, Instant)>,
 }
 
 impl RenderSupervisor {
@@ -197,7 +67,9 @@ impl RenderSupervisor {
             .build()
             .map_err(DomainError::internal)?;
         let settings = RenderSettings { threads, ..settings };
-        Ok(Self { settings, pool: Arc::new(pool), cache, inflight: HashMap::new(), jobs: Arc::new(AtomicUsize::new(0)) })
+        // Bounded by count: an entry is a key and a short message.
+        let failures = moka::sync::Cache::builder().max_capacity(10_000).time_to_live(settings.failure_ttl).build();
+        Ok(Self { settings, pool: Arc::new(pool), cache, inflight: HashMap::new(), jobs: Arc::new(AtomicUsize::new(0)), failures })
     }
 }
 
@@ -209,21 +81,14 @@ impl Actor for RenderSupervisor {
     }
 }
 
-fn engine_error(e: imgcloud_engine::EngineError) -> DomainError {
-    use imgcloud_engine::EngineError as E;
-    match e {
-        E::Transform(t) => DomainError::Invalid(format!("invalid transform: {t}")),
-        e @ (E::Deadline(_) | E::PixelBudget(_)) => DomainError::Overloaded { message: e.to_string(), retry_after: 5 },
-        e @ E::TooManyPixels { .. } => DomainError::TooLarge(e.to_string()),
-        E::Unsupported(m) => DomainError::Internal(format!("stored original is unsupported: {m}")),
-        e => DomainError::Internal(e.to_string()),
-    }
-}
-
 impl Handler<Render> for RenderSupervisor {
     type Result = Result<oneshot::Receiver<Reply>, DomainError>;
 
     fn handle(&mut self, msg: Render, ctx: &mut Context<Self>) -> Self::Result {
+        if let Some((e, at)) = self.failures.get(&msg.key) {
+            metrics::counter!("render_failures_remembered_total").increment(1);
+            return Err(with_retry_after(e, self.settings.failure_ttl.saturating_sub(at.elapsed())));
+        }
         let (tx, rx) = oneshot::channel();
         if let Some(waiters) = self.inflight.get_mut(&msg.key) {
             metrics::counter!("render_coalesced_total").increment(1);
@@ -242,6 +107,7 @@ impl Handler<Render> for RenderSupervisor {
         let me = ctx.address();
         let cache = self.cache.clone();
         let s = self.settings.clone();
+        let failures = self.failures.clone();
         self.pool.spawn(move || {
             let started = Instant::now();
             let result = (|| {
@@ -251,13 +117,22 @@ impl Handler<Render> for RenderSupervisor {
                 }
                 let bytes = std::fs::read(&msg.original).map_err(|e| DomainError::Internal(format!("reading original: {e}")))?;
                 let opts = RenderOptions {
-                    accept: msg.accept.clone(),
+                    auto: msg.key.auto().unwrap_or_default(),
                     limits: Limits { max_input_pixels: s.max_input_pixels, max_work_pixels: s.max_work_pixels, deadline: Some(started + s.timeout) },
                     avif_speed: s.avif_speed,
                 };
-                let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| imgcloud_engine::render(&bytes, &msg.transform, &opts)))
-                    .map_err(|_| DomainError::Internal("render panicked".into()))?
-                    .map_err(engine_error)?;
+                let rendered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| imgcloud_engine::render(&bytes, msg.key.transform(), &opts)))
+                    .map_err(|_| DomainError::Internal("render panicked".into()))
+                    .and_then(|r| r.map_err(|e| DomainError::from_engine(e, Stage::Render { retry_after: s.failure_ttl.as_secs().max(1) })));
+                let out = match rendered {
+                    Ok(out) => out,
+                    Err(e) => {
+                        // Remembered before the reply goes out, so a client's repeat finds it.
+                        metrics::counter!("render_failures_total").increment(1);
+                        failures.insert(msg.key.clone(), (e.clone(), Instant::now()));
+                        return Err(e);
+                    }
+                };
                 let format = out.format.extension();
                 metrics::histogram!("render_duration_seconds", "format" => format).record(started.elapsed().as_secs_f64());
                 metrics::counter!("renders_total", "format" => format).increment(1);
@@ -296,6 +171,17 @@ impl Handler<Purge> for RenderSupervisor {
     fn handle(&mut self, msg: Purge, _: &mut Context<Self>) {
         let cache = self.cache.clone();
         // Directory removal is blocking IO: keep it off the actor's thread.
-        self.pool.spawn(move || cache.purge(&msg.storage_key));
+        self.pool.spawn(move || match cache.purge(&msg.storage_key) {
+            Ok((memory, disk)) => tracing::debug!(storage_key = %msg.storage_key, memory, disk, "renditions purged"),
+            Err(e) => tracing::warn!(storage_key = %msg.storage_key, error = %e, "purging renditions left files behind"),
+        });
+    }
+}
+
+/// A remembered overload tells the client when it is forgotten, not the full TTL again.
+fn with_retry_after(e: DomainError, left: Duration) -> DomainError {
+    match e {
+        DomainError::Overloaded { message, .. } => DomainError::Overloaded { message, retry_after: left.as_secs().max(1) },
+        e => e,
     }
 }

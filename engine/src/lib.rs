@@ -3,6 +3,7 @@
 //! Nothing in this crate knows HTTP, actors, SQL or the filesystem layout of the server.
 //! Callers hand it bytes and a `Transform`; it hands back bytes and facts.
 
+pub mod accept;
 pub mod error;
 pub mod plan;
 pub mod sniff;
@@ -13,6 +14,7 @@ mod decode;
 mod encode;
 mod ops;
 
+pub use accept::AutoFormat;
 pub use error::EngineError;
 pub use pipeline::{render, Limits, RenderOptions, Rendered};
 pub use plan::{plan, Plan, SourceFacts};

@@ -6,6 +6,7 @@ use std::time::Instant;
 use image::metadata::Orientation;
 use image::DynamicImage;
 
+use crate::accept::AutoFormat;
 use crate::ops::{self, Fill};
 use crate::plan::{CropWindow, Plan, SourceFacts};
 use crate::sniff::{self, SourceInfo};
@@ -28,8 +29,8 @@ pub struct Limits {
 /// Per-render settings that are not part of the URL.
 #[derive(Debug, Clone)]
 pub struct RenderOptions {
-    /// The client's Accept header, for `f_auto`.
-    pub accept: Option<String>,
+    /// What `f_auto` becomes, chosen once from the client's Accept header by `AutoFormat::from_accept`.
+    pub auto: AutoFormat,
     pub limits: Limits,
     /// ravif speed 1..=10 (default 9: on-request rendering favours latency; see config/default.toml).
     pub avif_speed: u8,
@@ -55,7 +56,7 @@ impl Default for Limits {
 
 impl Default for RenderOptions {
     fn default() -> Self {
-        RenderOptions { accept: None, limits: Limits::default(), avif_speed: 9 }
+        RenderOptions { auto: AutoFormat::Fallback, limits: Limits::default(), avif_speed: 9 }
     }
 }
 
@@ -104,7 +105,7 @@ pub fn render(bytes: &[u8], t: &Transform, opts: &RenderOptions) -> Result<Rende
         has_alpha: info.has_alpha,
         format: info.format,
     };
-    let plan = crate::plan::plan(t, &facts, opts.accept.as_deref())?;
+    let plan = crate::plan::plan(t, &facts, opts.auto)?;
     budget.time()?;
     let img = load(bytes, &info, jpeg, &plan, &budget)?;
     catch_unwind(AssertUnwindSafe(|| execute(img, &plan, &budget, opts)))

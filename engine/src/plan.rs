@@ -1,4 +1,4 @@
-//! Pure planning: a `Transform` plus the source's facts and the client's Accept header become exact geometry and format.
+//! Pure planning: a `Transform` plus the source's facts and the client's `f_auto` choice become exact geometry and format.
 //!
 //! No pixels are touched here; the pipeline executes a `Plan` step by step.
 //!
@@ -29,6 +29,7 @@
 //! - Blur sigma is in output pixels: `bl` times `dpr`, so a blur looks the same on every screen
 //!   density. It is not scaled by the bound shrink.
 
+use crate::accept::AutoFormat;
 use crate::sniff::InputFormat;
 use crate::transform::{CropMode, OutputFormat, Transform, MAX_PIXELS, MAX_SIDE};
 use crate::EngineError;
@@ -101,7 +102,9 @@ pub struct Plan {
 ///
 /// Fails only when the transform is out of range (a hand-built `Transform` that `parse` would have
 /// refused) or the source claims a zero width or height.
-pub fn plan(t: &Transform, src: &SourceFacts, accept: Option<&str>) -> Result<Plan, EngineError> {
+/// `auto` is what `f_auto` becomes for this client (see `AutoFormat::from_accept`); it is ignored
+/// unless the transform asks for `f_auto`.
+pub fn plan(t: &Transform, src: &SourceFacts, auto: AutoFormat) -> Result<Plan, EngineError> {
     t.validate()?;
     if src.width == 0 || src.height == 0 {
         return Err(EngineError::Corrupt(format!("source is {}x{} pixels", src.width, src.height)));
@@ -131,7 +134,7 @@ pub fn plan(t: &Transform, src: &SourceFacts, accept: Option<&str>) -> Result<Pl
     }
     let (out_w, out_h) = rotated_size(g.pre_w(), g.pre_h(), rotate);
 
-    let format = output_format(t.f, src, accept);
+    let format = output_format(t.f, src, auto);
     let quality = t.q.unwrap_or(match format {
         OutputFormat::Jpg | OutputFormat::Webp => 80,
         OutputFormat::Avif => 50,
@@ -294,39 +297,12 @@ fn rotated_size(w: u32, h: u32, deg: i32) -> (u32, u32) {
     }
 }
 
-/// Whether `accept` names `mime` explicitly with a non-zero q. Wildcards do not count: a browser
-/// sending `*/*` has not told us it decodes AVIF.
-fn accepts(accept: &str, mime: &str) -> bool {
-    accept.split(',').any(|part| {
-        let mut params = part.split(';');
-        let ty = params.next().unwrap_or("").trim();
-        if !ty.eq_ignore_ascii_case(mime) {
-            return false;
-        }
-        !params.any(|p| {
-            let p = p.trim();
-            let is_q = p.get(..2).is_some_and(|k| k.eq_ignore_ascii_case("q="));
-            is_q && p[2..].trim().parse::<f32>().is_ok_and(|q| q <= 0.0)
-        })
-    })
-}
-
 /// f given -> that; `f_auto` -> avif, webp, then png/jpg by alpha; none -> the source's format when
 /// the server writes it. TIFF and BMP are not written: they become png when they carry alpha (so
 /// transparency survives) and jpg otherwise.
-fn output_format(f: Option<OutputFormat>, src: &SourceFacts, accept: Option<&str>) -> OutputFormat {
-    let alpha_or_jpg = if src.has_alpha { OutputFormat::Png } else { OutputFormat::Jpg };
+fn output_format(f: Option<OutputFormat>, src: &SourceFacts, auto: AutoFormat) -> OutputFormat {
     match f {
-        Some(OutputFormat::Auto) => {
-            let accept = accept.unwrap_or("");
-            if accepts(accept, "image/avif") {
-                OutputFormat::Avif
-            } else if accepts(accept, "image/webp") {
-                OutputFormat::Webp
-            } else {
-                alpha_or_jpg
-            }
-        }
+        Some(OutputFormat::Auto) => auto.output(src.has_alpha),
         Some(f) => f,
         None => match src.format {
             InputFormat::Jpeg => OutputFormat::Jpg,
@@ -334,7 +310,7 @@ fn output_format(f: Option<OutputFormat>, src: &SourceFacts, accept: Option<&str
             InputFormat::Webp => OutputFormat::Webp,
             InputFormat::Gif => OutputFormat::Gif,
             InputFormat::Avif => OutputFormat::Avif,
-            InputFormat::Tiff | InputFormat::Bmp => alpha_or_jpg,
+            InputFormat::Tiff | InputFormat::Bmp => AutoFormat::Fallback.output(src.has_alpha),
         },
     }
 }
@@ -347,7 +323,7 @@ mod tests {
         SourceFacts { width: w, height: h, orientation: 1, has_alpha: false, format: InputFormat::Jpeg }
     }
     fn pl(t: &str, s: SourceFacts) -> Plan {
-        plan(&Transform::parse(t).unwrap(), &s, None).unwrap()
+        plan(&Transform::parse(t).unwrap(), &s, AutoFormat::Fallback).unwrap()
     }
     /// (resize, crop, canvas, out)
     type Geo = ((u32, u32), CropWindow, Option<(u32, u32)>, (u32, u32));
@@ -479,7 +455,7 @@ mod tests {
         let accept_avif = "image/avif,image/webp,image/apng,*/*;q=0.8";
         let t = Transform::parse("f_auto").unwrap();
         let f = |acc: Option<&str>, s: SourceFacts| {
-            let p = plan(&t, &s, acc).unwrap();
+            let p = plan(&t, &s, AutoFormat::from_accept(acc)).unwrap();
             assert!(p.vary_accept);
             (p.format, p.quality)
         };
@@ -506,7 +482,7 @@ mod tests {
         assert_eq!(none(InputFormat::Tiff, false), OutputFormat::Jpg);
         assert_eq!(none(InputFormat::Bmp, true), OutputFormat::Png);
 
-        let p = plan(&Transform::parse("f_webp,q_30").unwrap(), &src(1, 1), Some(accept_avif)).unwrap();
+        let p = plan(&Transform::parse("f_webp,q_30").unwrap(), &src(1, 1), AutoFormat::Avif).unwrap();
         assert_eq!((p.format, p.quality, p.vary_accept, p.transparent_fill), (OutputFormat::Webp, 30, false, true));
         assert_eq!(pl("f_png", src(1, 1)).quality, 100);
     }
@@ -554,7 +530,7 @@ mod tests {
         assert_eq!(rot("r_-30", 800, 600), (-30, 993, 920));
         // Hand-built angles outside the grammar's range are refused, not wrapped.
         let t = Transform { r: Some(390), ..Default::default() };
-        assert!(plan(&t, &src(8, 6), None).is_err());
+        assert!(plan(&t, &src(8, 6), AutoFormat::Fallback).is_err());
         // Rotation after crop: the box of the cropped size.
         assert_eq!(rot("w_400,h_400,c_fill,r_90", 800, 600), (90, 400, 400));
         assert_eq!(rot("w_300,h_100,c_contain,r_90", 800, 600), (90, 100, 300));
@@ -627,7 +603,7 @@ mod tests {
     #[test]
     fn rejects_bad_inputs() {
         let bad = Transform { w: Some(0), ..Default::default() };
-        assert!(matches!(plan(&bad, &src(10, 10), None), Err(EngineError::Transform(_))));
-        assert!(matches!(plan(&Transform::default(), &src(0, 10), None), Err(EngineError::Corrupt(_))));
+        assert!(matches!(plan(&bad, &src(10, 10), AutoFormat::Fallback), Err(EngineError::Transform(_))));
+        assert!(matches!(plan(&Transform::default(), &src(0, 10), AutoFormat::Fallback), Err(EngineError::Corrupt(_))));
     }
 }

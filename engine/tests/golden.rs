@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use fixtures::*;
 use image::{DynamicImage, ImageEncoder, RgbImage};
-use imgcloud_engine::{probe, render, EngineError, Limits, OutputFormat, RenderOptions, Rendered, Transform};
+use imgcloud_engine::{probe, render, AutoFormat, EngineError, Limits, OutputFormat, RenderOptions, Rendered, Transform};
 
 fn tf(s: &str) -> Transform {
     Transform::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"))
@@ -462,7 +462,7 @@ fn deadline_in_the_past_and_pixel_budget() {
 // ---------- formats ----------
 
 fn with_accept(accept: &str) -> RenderOptions {
-    RenderOptions { accept: Some(accept.into()), ..RenderOptions::default() }
+    RenderOptions { auto: AutoFormat::from_accept(Some(accept)), ..RenderOptions::default() }
 }
 
 #[test]

@@ -2,7 +2,6 @@
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use imgcloud_actors::DomainError;
-use imgcloud_engine::EngineError;
 use serde_json::json;
 
 /// An error on its way to a client. Internal causes are logged, never sent.
@@ -21,22 +20,6 @@ impl From<DomainError> for ApiError {
 
 impl From<actix::MailboxError> for ApiError {
     fn from(e: actix::MailboxError) -> Self { ApiError(DomainError::Internal(format!("actor mailbox: {e}"))) }
-}
-
-/// Engine errors reaching HTTP directly (e.g. a transform that fails to parse in a URL).
-impl From<EngineError> for ApiError {
-    fn from(e: EngineError) -> Self { ApiError(engine_to_domain(e)) }
-}
-
-pub fn engine_to_domain(e: EngineError) -> DomainError {
-    match e {
-        EngineError::Transform(t) => DomainError::Invalid(format!("invalid transform: {t}")),
-        EngineError::Unsupported(m) => DomainError::Unsupported(m),
-        e @ EngineError::TooManyPixels { .. } => DomainError::TooLarge(e.to_string()),
-        e @ EngineError::Corrupt(_) => DomainError::Unsupported(e.to_string()),
-        e @ (EngineError::Deadline(_) | EngineError::PixelBudget(_)) => DomainError::Overloaded { message: e.to_string(), retry_after: 5 },
-        EngineError::Encode(m) => DomainError::Internal(m),
-    }
 }
 
 impl ApiError {

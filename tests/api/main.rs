@@ -10,4 +10,5 @@ mod keys;
 mod resilience;
 mod security_startup;
 mod security_catalog;
+mod security_delivery;
 mod users;

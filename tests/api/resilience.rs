@@ -42,6 +42,11 @@ fn sigkill_mid_upload_leaves_catalog_and_files_in_agreement() {
     assert_eq!(std::fs::read_dir(app.dir.path().join("data/tmp")).unwrap().filter(|e| !e.as_ref().unwrap().file_name().to_string_lossy().starts_with('.')).count(), 0);
 }
 
+fn hex_sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
 #[test]
 fn fifty_identical_cold_requests_render_once() {
     let app = spawn_app();
@@ -56,13 +61,15 @@ fn fifty_identical_cold_requests_render_once() {
                 let c = reqwest::blocking::Client::builder().timeout(Duration::from_secs(60)).build().unwrap();
                 b.wait();
                 let r = c.get(url).send().unwrap();
-                (r.status().as_u16(), r.bytes().unwrap().len())
+                let status = r.status().as_u16();
+                let body = r.bytes().unwrap();
+                (status, body.len(), hex_sha256(&body))
             })
         })
         .collect();
     let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
-    assert!(results.iter().all(|(s, n)| *s == 200 && *n > 0), "{results:?}");
-    assert!(results.windows(2).all(|w| w[0].1 == w[1].1), "everyone got the same bytes");
+    assert!(results.iter().all(|(s, n, _)| *s == 200 && *n > 0), "{results:?}");
+    assert!(results.windows(2).all(|w| w[0].2 == w[1].2), "everyone got the same bytes: {results:?}");
     assert_eq!(app.metric_sum("renders_total"), 1.0, "one render for 50 identical requests");
     let coalesced = app.metric_sum("render_coalesced_total");
     let hits = app.metric_sum("cache_hits_total");
@@ -119,12 +126,13 @@ fn render_over_its_time_budget_is_a_clean_503() {
 }
 
 #[test]
-fn render_over_its_pixel_budget_is_a_clean_503() {
+fn render_over_its_pixel_budget_is_a_clean_400() {
     let app = spawn_app_with(&[("IMGCLOUD_RENDER__MAX_WORK_PIXELS", "10000")]);
     let key = app.api_key(&app.admin());
     app.upload_ok(&key, quadrants(300, 300, ImageFormat::Png), "q.png", &[("public_id", "wide")]);
     let r = app.client().get(app.url("/v1/image/w_2000,h_2000,c_fill/wide")).send().unwrap();
-    assert!(assert_error(r, 503).contains("pixel"));
+    assert!(r.headers().get("retry-after").is_none(), "the budget is fixed: retrying cannot help");
+    assert!(assert_error(r, 400).contains("pixel"));
 }
 
 #[test]

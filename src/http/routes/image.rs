@@ -10,12 +10,11 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use imgcloud_actors::catalog::{Asset, GetAsset, GetManaged, Visibility};
 use imgcloud_actors::domain::now_unix;
 use imgcloud_actors::public_id::PublicId;
-use imgcloud_actors::render::{Render, Rendition};
+use imgcloud_actors::render::{Render, Rendition, RenditionKey};
 use imgcloud_actors::DomainError;
-use imgcloud_engine::{OutputFormat, Transform};
+use imgcloud_engine::Transform;
 use serde::Deserialize;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{optional_principal, Authenticated};
@@ -25,23 +24,24 @@ use crate::state::{ask, AppState};
 pub fn parse_delivery_path(tail: &str) -> Result<(Transform, PublicId), DomainError> {
     let (t, id) = match tail.split_once('/') {
         Some((first, rest)) if imgcloud_engine::transform::is_transform_segment(first) => {
-            (Transform::parse(first).map_err(|e| DomainError::Invalid(format!("invalid transform: {e}")))?, rest)
+            (Transform::parse(first)?, rest)
         }
         _ => (Transform::default(), tail),
     };
     Ok((t, PublicId::parse(id)?))
 }
 
-/// Which f_auto answer this Accept header leads to; part of the cache key and ETag.
-fn accept_class(accept: Option<&str>) -> &'static str {
-    let a = accept.unwrap_or_default();
-    if a.contains("image/avif") {
-        "avif"
-    } else if a.contains("image/webp") {
-        "webp"
-    } else {
-        "plain"
-    }
+/// Every Accept header line, joined as RFC 9110 allows; `None` when there is none (or it is not text).
+fn accept_header(req: &HttpRequest) -> Option<String> {
+    let lines: Vec<&str> = req.headers().get_all(header::ACCEPT).filter_map(|v| v.to_str().ok()).collect();
+    (!lines.is_empty()).then(|| lines.join(","))
+}
+
+/// `If-None-Match` with the weak comparison RFC 9110 13.1.2 asks for: `W/"x"` matches `"x"`.
+fn none_match(if_none_match: Option<&str>, etag: &str) -> bool {
+    if_none_match.is_some_and(|v| {
+        v.split(',').map(str::trim).any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag)
+    })
 }
 
 #[derive(Deserialize)]
@@ -65,7 +65,7 @@ async fn check_access(req: &HttpRequest, state: &AppState, asset: &Asset, q: &Si
         let expires: i64 = q.expires.as_deref().and_then(|e| e.parse().ok()).ok_or_else(|| forbidden("invalid or missing expires"))?;
         let sig = q.sig.as_deref().ok_or_else(|| forbidden("missing sig"))?;
         let now = now_unix();
-        state.signer.verify(req.path(), expires, sig, now)?;
+        state.signer.verify(req.path(), expires, &asset.storage_key, sig, now)?;
         return Ok(Access::Signed { seconds_left: expires - now });
     }
     match optional_principal(req).await? {
@@ -84,14 +84,9 @@ pub async fn deliver(req: HttpRequest, state: web::Data<AppState>, q: web::Query
     };
     let access = check_access(&req, &state, &asset, &q).await?;
 
-    let auto = transform.f == Some(OutputFormat::Auto);
-    let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).map(str::to_string);
-    let mut key = format!("{}/{}", asset.storage_key, transform);
-    if auto {
-        key.push('|');
-        key.push_str(accept_class(accept.as_deref()));
-    }
-    let etag = format!("\"{}\"", &hex::encode(Sha256::digest(key.as_bytes()))[..32]);
+    let key = RenditionKey::new(&asset.storage_key, transform, accept_header(&req).as_deref());
+    let auto = key.auto().is_some();
+    let etag = format!("\"{}\"", &key.fingerprint()[..32]);
     let cache_control = match access {
         Access::Public => format!("public, max-age={}", state.settings.delivery.max_age_secs),
         Access::Signed { seconds_left } => format!("public, max-age={}", seconds_left.max(0)),
@@ -106,11 +101,7 @@ pub async fn deliver(req: HttpRequest, state: web::Data<AppState>, q: web::Query
         }
     };
 
-    let not_modified = req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    let not_modified = none_match(req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()), &etag);
     if not_modified {
         let mut b = HttpResponse::NotModified();
         headers(&mut b);
@@ -133,7 +124,7 @@ pub async fn deliver(req: HttpRequest, state: web::Data<AppState>, q: web::Query
                 None => {
                     metrics::counter!("cache_misses_total").increment(1);
                     let original = state.catalog_view.original_path(&asset.storage_key);
-                    let rx = state.render.send(Render { key, original, transform, accept }).await??;
+                    let rx = state.render.send(Render { key, original }).await??;
                     rx.await.map_err(|_| ApiError(DomainError::Internal("render worker went away".into())))??
                 }
             }
@@ -167,18 +158,18 @@ pub async fn sign(Authenticated(p): Authenticated, state: web::Data<AppState>, b
         return Err(ApiError(DomainError::Invalid(format!("ttl_seconds must be from 1 to 604800 (got {ttl})"))));
     }
     let transform = match b.transform.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        Some(t) => Transform::parse(t).map_err(|e| DomainError::Invalid(format!("invalid transform: {e}")))?,
+        Some(t) => Transform::parse(t).map_err(DomainError::from)?,
         None => Transform::default(),
     };
     let public_id = PublicId::parse(&b.public_id)?;
-    ask("catalog", &state.catalog, GetManaged { caller: p.user, public_id: public_id.as_str().to_string() }).await?;
+    let asset = ask("catalog", &state.catalog, GetManaged { caller: p.user, public_id: public_id.as_str().to_string() }).await?;
     let path = if transform.is_identity() {
         format!("/v1/image/{}", public_id.as_str())
     } else {
         format!("/v1/image/{transform}/{}", public_id.as_str())
     };
     let expires = now_unix() + ttl;
-    let sig = state.signer.sign(&path, expires);
+    let sig = state.signer.sign(&path, expires, &asset.storage_key);
     let expires_at = time::OffsetDateTime::from_unix_timestamp(expires)
         .ok()
         .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok());
@@ -187,4 +178,21 @@ pub async fn sign(Authenticated(p): Authenticated, state: web::Data<AppState>, b
         "expires_at": expires_at,
         "expires": expires,
     })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::none_match;
+
+    #[test]
+    fn if_none_match_compares_weakly() {
+        let etag = "\"abc\"";
+        for header in ["\"abc\"", "W/\"abc\"", "\"x\", W/\"abc\"", " W/\"y\" ,\"abc\" ", "*"] {
+            assert!(none_match(Some(header), etag), "{header}");
+        }
+        for header in ["\"abcd\"", "W/\"ab\"", "abc", "w/\"abc\"", ""] {
+            assert!(!none_match(Some(header), etag), "{header}");
+        }
+        assert!(!none_match(None, etag));
+    }
 }

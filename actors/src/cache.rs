@@ -1,0 +1,288 @@
+//! Rendition caches: the `RenditionKey`, a byte-capped moka memory tier, and a byte-capped,
+//! restart-surviving disk tier under `<data_dir>/cache/<storage_key>/<fingerprint>`.
+//!
+//! A storage key is new for every stored original, so a replaced or deleted original's renditions
+//! are unreachable at once; `purge` only reclaims their memory and disk.
+use std::fmt;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use imgcloud_engine::{AutoFormat, OutputFormat, Transform};
+use sha2::{Digest, Sha256};
+
+/// A finished rendition, shared between caches and responses.
+#[derive(Debug)]
+pub struct Rendition {
+    /// Shared, so serving a cached rendition never copies it.
+    pub bytes: bytes::Bytes,
+    pub content_type: String,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// Everything that decides a rendition's bytes: the original, the canonical transform, and for
+/// `f_auto` the format chosen from the client's Accept header. Built once per request; the render
+/// takes its inputs from it, so what is stored under a key is what the key says.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RenditionKey {
+    storage_key: String,
+    transform: Transform,
+    auto: Option<AutoFormat>,
+}
+
+impl RenditionKey {
+    /// `accept` is the request's Accept header; it is read only when the transform is `f_auto`.
+    pub fn new(storage_key: &str, transform: Transform, accept: Option<&str>) -> Self {
+        let auto = (transform.f == Some(OutputFormat::Auto)).then(|| AutoFormat::from_accept(accept));
+        Self { storage_key: storage_key.to_string(), transform, auto }
+    }
+
+    pub fn storage_key(&self) -> &str { &self.storage_key }
+
+    pub fn transform(&self) -> &Transform { &self.transform }
+
+    /// What `f_auto` became; `None` when the transform names its format (or has none).
+    pub fn auto(&self) -> Option<AutoFormat> { self.auto }
+
+    /// Hex SHA-256 of the printed key: the disk file name, and the source of the ETag.
+    pub fn fingerprint(&self) -> String { hex::encode(Sha256::digest(self.to_string().as_bytes())) }
+}
+
+/// `<storage_key>/<canonical transform>[|accept=<avif|webp|fallback>]`. The `accept=` spelling is
+/// new with the typed key: renditions stored under the old `|avif`/`|plain` keys, some of them
+/// poisoned by the old substring match, can never be read again.
+impl fmt::Display for RenditionKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.storage_key, self.transform)?;
+        if let Some(a) = self.auto {
+            write!(f, "|accept={}", a.as_str())?;
+        }
+        Ok(())
+    }
+}
+
+/// A file in the disk tier: `<dir>/<storage_key>/<name>`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct DiskEntry {
+    storage_key: String,
+    name: String,
+}
+
+impl DiskEntry {
+    fn of(key: &RenditionKey) -> Self { Self { storage_key: key.storage_key.clone(), name: key.fingerprint() } }
+    fn path_in(&self, dir: &Path) -> PathBuf { dir.join(&self.storage_key).join(&self.name) }
+}
+
+/// The two cache tiers. Shared with HTTP handlers so hits never touch the supervisor.
+#[derive(Clone)]
+pub struct RenditionCache {
+    memory: moka::sync::Cache<RenditionKey, Arc<Rendition>>,
+    /// Index of files on disk (entry -> size); its eviction listener deletes the file.
+    disk: moka::sync::Cache<DiskEntry, u32>,
+    dir: PathBuf,
+}
+
+impl RenditionCache {
+    pub fn new(dir: PathBuf, memory_bytes: u64, disk_bytes: u64) -> Self {
+        let memory = moka::sync::Cache::builder()
+            .weigher(|_k: &RenditionKey, v: &Arc<Rendition>| v.bytes.len().try_into().unwrap_or(u32::MAX))
+            .max_capacity(memory_bytes)
+            .build();
+        let evict_dir = dir.clone();
+        let disk = moka::sync::Cache::builder()
+            .weigher(|_k: &DiskEntry, v: &u32| *v)
+            .max_capacity(disk_bytes)
+            .eviction_listener(move |k: Arc<DiskEntry>, _v, cause| {
+                // Replaced entries keep their file (it was just rewritten); everything else goes.
+                if cause != moka::notification::RemovalCause::Replaced {
+                    let _ = std::fs::remove_file(k.path_in(&evict_dir));
+                }
+            })
+            .build();
+        let c = Self { memory, disk, dir };
+        c.load_index();
+        c
+    }
+
+    /// Rebuilds the disk index after a restart; unreadable files and stale temp files go.
+    fn load_index(&self) {
+        for sub in std::fs::read_dir(&self.dir).into_iter().flatten().flatten() {
+            let storage_key = sub.file_name().to_string_lossy().into_owned();
+            for f in std::fs::read_dir(sub.path()).into_iter().flatten().flatten() {
+                let p = f.path();
+                if p.extension().is_some_and(|e| e == "tmp") {
+                    let _ = std::fs::remove_file(&p);
+                    continue;
+                }
+                match Self::read_file(&p) {
+                    Some((_, r)) => {
+                        let name = f.file_name().to_string_lossy().into_owned();
+                        self.disk.insert(DiskEntry { storage_key: storage_key.clone(), name }, r.bytes.len() as u32)
+                    }
+                    None => {
+                        let _ = std::fs::remove_file(&p);
+                    }
+                }
+            }
+        }
+    }
+
+    /// A file is a one-line JSON header (its printed key, type, size) and the bytes.
+    fn read_file(path: &Path) -> Option<(String, Rendition)> {
+        let data = std::fs::read(path).ok()?;
+        let nl = data.iter().position(|b| *b == b'\n')?;
+        let head: serde_json::Value = serde_json::from_slice(&data[..nl]).ok()?;
+        let r = Rendition {
+            bytes: bytes::Bytes::copy_from_slice(&data[nl + 1..]),
+            content_type: head["content_type"].as_str()?.to_string(),
+            width: head["width"].as_u64()? as u32,
+            height: head["height"].as_u64()? as u32,
+        };
+        (r.bytes.len() as u64 == head["len"].as_u64()?).then(|| (head["key"].as_str().unwrap_or_default().to_string(), r))
+    }
+
+    pub fn get_memory(&self, key: &RenditionKey) -> Option<Arc<Rendition>> { self.memory.get(key) }
+
+    /// Blocking: reads a disk entry and promotes it to memory.
+    pub fn get_disk(&self, key: &RenditionKey) -> Option<Arc<Rendition>> {
+        let entry = DiskEntry::of(key);
+        self.disk.get(&entry)?;
+        let (stored_key, r) = Self::read_file(&entry.path_in(&self.dir))?;
+        if stored_key != key.to_string() {
+            return None;
+        }
+        let r = Arc::new(r);
+        self.memory.insert(key.clone(), r.clone());
+        Some(r)
+    }
+
+    /// Blocking: writes both tiers; the disk file appears whole (temp file + rename) or not at all.
+    pub fn put(&self, key: &RenditionKey, r: Arc<Rendition>) {
+        self.memory.insert(key.clone(), r.clone());
+        let entry = DiskEntry::of(key);
+        let path = entry.path_in(&self.dir);
+        let write = || -> std::io::Result<()> {
+            std::fs::create_dir_all(path.parent().unwrap_or(&self.dir))?;
+            let tmp = path.with_extension("tmp");
+            let head = serde_json::json!({ "key": key.to_string(), "content_type": r.content_type, "width": r.width, "height": r.height, "len": r.bytes.len() });
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(head.to_string().as_bytes())?;
+            f.write_all(b"\n")?;
+            f.write_all(&r.bytes)?;
+            std::fs::rename(&tmp, &path)
+        };
+        match write() {
+            Ok(()) => self.disk.insert(entry, r.bytes.len() as u32),
+            Err(e) => tracing::warn!(error = %e, path = %path.display(), "rendition not written to the disk cache"),
+        }
+    }
+
+    /// Blocking: drops every rendition of one original (after overwrite or delete) from both tiers
+    /// and removes its directory. Returns how many entries were dropped from memory and disk.
+    pub fn purge(&self, storage_key: &str) -> std::io::Result<(u64, u64)> {
+        let mut memory = 0;
+        for (k, _) in self.memory.iter() {
+            if k.storage_key == storage_key {
+                self.memory.invalidate(&*k);
+                memory += 1;
+            }
+        }
+        let mut disk = 0;
+        for (k, _) in self.disk.iter() {
+            if k.storage_key == storage_key {
+                // The eviction listener deletes the file.
+                self.disk.invalidate(&*k);
+                disk += 1;
+            }
+        }
+        metrics::counter!("renditions_purged_total", "tier" => "memory").increment(memory);
+        metrics::counter!("renditions_purged_total", "tier" => "disk").increment(disk);
+        // The directory also holds files the index never learnt of (a write racing this purge).
+        let removed = match std::fs::remove_dir_all(self.dir.join(storage_key)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok((memory, disk)),
+        };
+        self.run_pending();
+        removed
+    }
+
+    /// Runs moka's pending evictions (and so disk deletions) and publishes the tiers' sizes.
+    pub fn run_pending(&self) {
+        self.memory.run_pending_tasks();
+        self.disk.run_pending_tasks();
+        metrics::gauge!("rendition_cache_bytes", "tier" => "memory").set(self.memory.weighted_size() as f64);
+        metrics::gauge!("rendition_cache_bytes", "tier" => "disk").set(self.disk.weighted_size() as f64);
+        metrics::gauge!("rendition_cache_entries", "tier" => "memory").set(self.memory.entry_count() as f64);
+        metrics::gauge!("rendition_cache_entries", "tier" => "disk").set(self.disk.entry_count() as f64);
+    }
+
+    /// Entries in (memory, disk); exact after `run_pending`.
+    pub fn entry_counts(&self) -> (u64, u64) { (self.memory.entry_count(), self.disk.entry_count()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rendition(n: usize) -> Arc<Rendition> {
+        Arc::new(Rendition { bytes: vec![7u8; n].into(), content_type: "image/png".into(), width: 1, height: 1 })
+    }
+
+    fn key(storage: &str, t: &str) -> RenditionKey { RenditionKey::new(storage, Transform::parse(t).unwrap(), None) }
+
+    fn files_under(dir: &Path) -> usize {
+        std::fs::read_dir(dir).into_iter().flatten().flatten().map(|d| std::fs::read_dir(d.path()).map_or(0, |f| f.count())).sum()
+    }
+
+    #[test]
+    fn purge_drops_one_originals_renditions_from_both_tiers() {
+        let d = tempfile::tempdir().unwrap();
+        let c = RenditionCache::new(d.path().to_path_buf(), 1 << 20, 1 << 20);
+        let (a1, a2, b) = (key("aaa.png", "w_10"), key("aaa.png", "w_20,f_auto"), key("bbb.png", "w_10"));
+        for k in [&a1, &a2, &b] {
+            c.put(k, rendition(100));
+        }
+        c.run_pending();
+        assert_eq!(c.entry_counts(), (3, 3));
+        assert_eq!(files_under(d.path()), 3);
+
+        assert_eq!(c.purge("aaa.png").unwrap(), (2, 2));
+        assert_eq!(c.entry_counts(), (1, 1));
+        assert!(c.get_memory(&a1).is_none() && c.get_memory(&a2).is_none());
+        assert!(c.get_disk(&a1).is_none());
+        assert!(!d.path().join("aaa.png").exists());
+        assert_eq!(files_under(d.path()), 1);
+        assert!(c.get_memory(&b).is_some() && c.get_disk(&b).is_some());
+        // Purging what is already gone is not an error.
+        assert_eq!(c.purge("aaa.png").unwrap(), (0, 0));
+    }
+
+    #[test]
+    fn disk_tier_survives_a_restart_and_checks_the_key() {
+        let d = tempfile::tempdir().unwrap();
+        let k = key("aaa.png", "w_10");
+        RenditionCache::new(d.path().to_path_buf(), 1 << 20, 1 << 20).put(&k, rendition(10));
+        let c = RenditionCache::new(d.path().to_path_buf(), 1 << 20, 1 << 20);
+        assert!(c.get_memory(&k).is_none());
+        assert_eq!(c.get_disk(&k).unwrap().bytes.len(), 10);
+        assert!(c.get_memory(&k).is_some(), "a disk hit is promoted to memory");
+        assert!(c.get_disk(&key("aaa.png", "w_11")).is_none());
+    }
+
+    #[test]
+    fn f_auto_keys_carry_the_chosen_format_not_the_header() {
+        let t = Transform::parse("w_10,f_auto").unwrap();
+        let k = |accept: Option<&str>| RenditionKey::new("s.jpg", t.clone(), accept);
+        assert_eq!(k(Some("IMAGE/AVIF")), k(Some("image/avif,image/webp,*/*")));
+        assert_ne!(k(Some("IMAGE/AVIF")), k(Some("*/*")));
+        assert_eq!(k(Some("image/avif;q=0, image/webp")), k(Some("image/webp")));
+        assert_eq!(k(Some("*/*")), k(None));
+        assert_eq!(k(Some("image/avif")).to_string(), "s.jpg/w_10,f_auto|accept=avif");
+        assert_ne!(k(Some("image/avif")).fingerprint(), k(None).fingerprint());
+        // Without f_auto the header changes nothing.
+        let plain = |accept| RenditionKey::new("s.jpg", Transform::parse("w_10").unwrap(), accept);
+        assert_eq!(plain(Some("image/avif")), plain(None));
+        assert_eq!(plain(None).to_string(), "s.jpg/w_10");
+    }
+}
