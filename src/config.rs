@@ -46,6 +46,15 @@ impl std::fmt::Debug for AdminSettings {
 pub struct AuthConfig {
     pub bcrypt_cost: u32,
     pub session_ttl_hours: i64,
+    pub session_ttl_secs: i64,
+    pub password_threads: usize,
+}
+
+impl AuthConfig {
+    /// The one session lifetime: the server-side expiry and the cookie's Max-Age both come from here.
+    pub fn session_ttl(&self) -> i64 {
+        if self.session_ttl_secs > 0 { self.session_ttl_secs } else { self.session_ttl_hours * 3600 }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -53,6 +62,7 @@ pub struct RateLimitConfig {
     pub login_per_ip_per_minute: u32,
     pub login_per_email_per_minute: u32,
     pub upload_per_ip_per_minute: u32,
+    pub change_password_per_user_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -145,5 +155,14 @@ mod tests {
         assert_eq!(s.server.listen, "0.0.0.0:9000");
         assert_eq!(s.server.public_url, "https://img.example");
         assert!(s.public_url_is_https());
+    }
+
+    #[test]
+    fn session_ttl_in_seconds_overrides_hours() {
+        let s = Settings::load_from(|_| None).unwrap();
+        assert_eq!(s.auth.session_ttl(), 168 * 3600);
+        let mut a = s.auth.clone();
+        a.session_ttl_secs = 5;
+        assert_eq!(a.session_ttl(), 5);
     }
 }
