@@ -51,6 +51,15 @@ impl std::fmt::Debug for AdminSettings {
 pub struct AuthConfig {
     pub bcrypt_cost: u32,
     pub session_ttl_hours: i64,
+    pub session_ttl_secs: i64,
+    pub password_threads: usize,
+}
+
+impl AuthConfig {
+    /// The one session lifetime: the server-side expiry and the cookie's Max-Age both come from here.
+    pub fn session_ttl(&self) -> i64 {
+        if self.session_ttl_secs > 0 { self.session_ttl_secs } else { self.session_ttl_hours * 3600 }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -58,6 +67,7 @@ pub struct RateLimitConfig {
     pub login_per_ip_per_minute: u32,
     pub login_per_email_per_minute: u32,
     pub upload_per_ip_per_minute: u32,
+    pub change_password_per_user_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -210,5 +220,14 @@ mod tests {
         assert!(TrustedProxies::from_config(false, &["10.0.0.0/33".into()]).is_err());
         assert!(TrustedProxies::from_config(false, &["proxy.local".into()]).is_err());
         assert!(TrustedProxies::from_config(false, &[" ".into()]).unwrap().is_empty(), "an empty env value means no list");
+    }
+
+    #[test]
+    fn session_ttl_in_seconds_overrides_hours() {
+        let s = Settings::load_from(|_| None).unwrap();
+        assert_eq!(s.auth.session_ttl(), 168 * 3600);
+        let mut a = s.auth.clone();
+        a.session_ttl_secs = 5;
+        assert_eq!(a.session_ttl(), 5);
     }
 }

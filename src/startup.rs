@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use actix::{Actor, SyncArbiter};
 use actix_web::{middleware::from_fn, web, App, HttpServer};
-use imgcloud_actors::auth::{AuthActor, AuthSettings, AuthStore};
+use imgcloud_actors::auth::{AuthActor, AuthSettings, AuthStore, PasswordActor};
 use imgcloud_actors::catalog::{CatalogActor, CatalogSettings, CatalogStore};
 use imgcloud_actors::ratelimit::RateLimiter;
 use imgcloud_actors::render::{RenderSettings, RenderSupervisor, RenditionCache};
@@ -29,10 +29,12 @@ pub fn open_data_dir(settings: &Settings) -> anyhow_like::Result<DataDir> {
     for sub in ["", "originals", "cache", "tmp", "secrets"] {
         private_dir(&dir.join(sub))?;
     }
-    let pool = db::open(&dir.join("imgcloud.sqlite"), (settings.server.db_threads as u32 + 2).max(4)).map_err(|e| e.to_string())?;
+    // Password threads hold a connection only around their queries, never across bcrypt.
+    let pool_size = (settings.server.db_threads as u32 + 2).max(4) + settings.auth.password_threads as u32;
+    let pool = db::open(&dir.join("imgcloud.sqlite"), pool_size).map_err(|e| e.to_string())?;
     let auth = AuthStore::new(
         pool.clone(),
-        AuthSettings { bcrypt_cost: settings.auth.bcrypt_cost, session_ttl_secs: settings.auth.session_ttl_hours * 3600 },
+        AuthSettings { bcrypt_cost: settings.auth.bcrypt_cost, session_ttl_secs: settings.auth.session_ttl() },
     );
     let catalog = CatalogStore::new(pool.clone(), CatalogSettings { data_dir: dir.clone(), max_pixels: settings.upload.max_pixels });
     Ok(DataDir { pool, auth, catalog })
@@ -107,6 +109,8 @@ pub fn build(mut settings: Settings, metrics: Option<metrics_exporter_prometheus
     let threads = settings.server.db_threads.max(1);
     let auth_store = data.auth.clone();
     let auth = SyncArbiter::start(threads, move || AuthActor(auth_store.clone()));
+    let password_store = data.auth.clone();
+    let passwords = SyncArbiter::start(settings.auth.password_threads.max(1), move || PasswordActor(password_store.clone()));
     let catalog_store = data.catalog.clone();
     let catalog = SyncArbiter::start(threads, move || CatalogActor(catalog_store.clone()));
     let limiter = RateLimiter::default().start();
@@ -130,6 +134,7 @@ pub fn build(mut settings: Settings, metrics: Option<metrics_exporter_prometheus
     let state = web::Data::new(AppState {
         settings: settings.clone(),
         auth,
+        passwords,
         catalog,
         catalog_view: data.catalog.clone(),
         limiter,

@@ -3,7 +3,7 @@ use std::sync::Arc;
 
 use actix::dev::ToEnvelope;
 use actix::{Actor, Addr, Handler, Message};
-use imgcloud_actors::auth::AuthActor;
+use imgcloud_actors::auth::{AuthActor, PasswordActor};
 use imgcloud_actors::catalog::{AddUsage, CatalogActor, CatalogStore};
 use imgcloud_actors::ratelimit::{Check, Limit, RateLimiter};
 use imgcloud_actors::render::{Purge, RenderSupervisor, RenditionCache};
@@ -17,7 +17,10 @@ use crate::http::error::{ApiError, ApiResult};
 
 pub struct AppState {
     pub settings: Arc<Settings>,
+    /// Session and API-key checks: never queued behind bcrypt.
     pub auth: Addr<AuthActor>,
+    /// Everything that runs bcrypt, on threads of its own.
+    pub passwords: Addr<PasswordActor>,
     pub catalog: Addr<CatalogActor>,
     /// Read-only view for the delivery fast path (metadata cache hits skip the actor hop).
     pub catalog_view: CatalogStore,
@@ -46,7 +49,8 @@ where
 }
 
 impl AppState {
-    /// Takes a token from every named bucket; 429 with Retry-After when any is empty.
+    /// Takes a token from each named bucket in order ("<scope>:<who>", per-minute limit), stopping
+    /// at the first empty one; 429 with Retry-After then. Put the caller's own bucket (its IP) first.
     pub async fn rate_limit(&self, keys: Vec<(String, u32)>) -> ApiResult<()> {
         let keys = keys.into_iter().map(|(k, n)| (k, Limit { per_minute: n })).collect();
         match self.limiter.send(Check { keys }).await? {

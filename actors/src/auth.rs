@@ -1,7 +1,9 @@
-//! The auth actor: users, passwords (bcrypt), browser sessions and API keys over SQLite.
+//! The auth actors: users, passwords (bcrypt), browser sessions and API keys over SQLite.
 //!
-//! It is a SyncArbiter actor so bcrypt's deliberate slowness runs on its own threads,
-//! never on the async HTTP workers.
+//! Two SyncArbiter pools share one store. `AuthActor` answers the checks every request makes
+//! (sessions, API keys); `PasswordActor` runs everything that calls bcrypt (login, change-password,
+//! creating or re-passwording users). bcrypt is slow on purpose, so a flood of password attempts
+//! must queue behind other bcrypt work only, never in front of a session or key check.
 use actix::{Actor, SyncContext};
 use rand::RngCore;
 use rusqlite::{params, OptionalExtension};
@@ -149,11 +151,12 @@ impl AuthStore {
     }
 
     /// Checks email and password; on success opens a session and returns its token.
-    pub fn login(&self, email: &str, password: &str) -> DomainResult<(User, String)> {
+    pub fn login(&self, email: &Email, password: &str) -> DomainResult<(User, String)> {
         let bad = || DomainError::Unauthenticated("invalid email or password".into());
-        let conn = self.conn()?;
-        let row: Option<(i64, String)> = conn
-            .query_row("SELECT id, password_hash FROM users WHERE email = ?1", [email.trim()], |r| Ok((r.get(0)?, r.get(1)?)))
+        // No pooled connection is held across bcrypt: the pool is shared with every session check.
+        let row: Option<(i64, String)> = self
+            .conn()?
+            .query_row("SELECT id, password_hash FROM users WHERE email = ?1", [email.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         let Some((id, hash)) = row else {
             let _ = bcrypt::verify(password, dummy_hash(self.settings.bcrypt_cost));
@@ -162,7 +165,7 @@ impl AuthStore {
         if !bcrypt::verify(password, &hash).unwrap_or(false) {
             return Err(bad());
         }
-        let token = self.open_session(&conn, id)?;
+        let token = self.open_session(&self.conn()?, id)?;
         Ok((self.get_user(id)?, token))
     }
 
@@ -198,12 +201,12 @@ impl AuthStore {
     /// Verifies the current password, sets the new one and ends every other session of the user.
     pub fn change_password(&self, user_id: i64, current: &str, new: &str, keep_token: Option<&str>) -> DomainResult<()> {
         let new = Password::parse(new)?;
-        let conn = self.conn()?;
-        let hash: String = conn.query_row("SELECT password_hash FROM users WHERE id = ?1", [user_id], |r| r.get(0))?;
+        let hash: String = self.conn()?.query_row("SELECT password_hash FROM users WHERE id = ?1", [user_id], |r| r.get(0))?;
         if !bcrypt::verify(current, &hash).unwrap_or(false) {
             return Err(DomainError::Forbidden("current password is wrong".into()));
         }
         let new_hash = self.hash_password(&new)?;
+        let conn = self.conn()?;
         conn.execute("UPDATE users SET password_hash = ?1 WHERE id = ?2", params![new_hash, user_id])?;
         let keep = keep_token.map(sha256_hex).unwrap_or_default();
         conn.execute("DELETE FROM sessions WHERE user_id = ?1 AND token_hash != ?2", params![user_id, keep])?;
@@ -290,25 +293,36 @@ impl AuthStore {
     }
 }
 
-/// Actor wrapper: one instance per SyncArbiter thread, all sharing the pool.
+/// Actor for the cheap checks (sessions, keys) and user records: one instance per SyncArbiter
+/// thread, all sharing the pool. Nothing here calls bcrypt.
 pub struct AuthActor(pub AuthStore);
 
 impl Actor for AuthActor {
     type Context = SyncContext<Self>;
 }
 
-crate::store_messages! { AuthActor;
-    Login { email: String, password: String } -> (User, String) => |s, m| s.login(&m.email, &m.password);
-    ResolveSession { token: String } -> Principal => |s, m| s.resolve_session(&m.token);
-    VerifyApiKey { key_id: String, secret: String } -> Principal => |s, m| s.verify_key(&m.key_id, &m.secret);
-    Logout { token: String } -> () => |s, m| s.logout(&m.token);
+/// Actor for every message that runs bcrypt, on a SyncArbiter of its own (`auth.password_threads`).
+pub struct PasswordActor(pub AuthStore);
+
+impl Actor for PasswordActor {
+    type Context = SyncContext<Self>;
+}
+
+crate::store_messages! { PasswordActor;
+    Login { email: Email, password: String } -> (User, String) => |s, m| s.login(&m.email, &m.password);
     ChangePassword { user_id: i64, current: String, new: String, keep_token: Option<String> } -> ()
         => |s, m| s.change_password(m.user_id, &m.current, &m.new, m.keep_token.as_deref());
-    Ping {} -> () => |s, _m| s.user_count().map(|_| ());
-    ListUsers {} -> Vec<User> => |s, _m| s.list_users();
     CreateUser { email: String, password: String, role: Role } -> User => |s, m| s.create_user(&m.email, &m.password, m.role);
     UpdateUser { id: i64, email: Option<String>, password: Option<String>, role: Option<Role> } -> User
         => |s, m| s.update_user(m.id, m.email.as_deref(), m.password.as_deref(), m.role);
+}
+
+crate::store_messages! { AuthActor;
+    ResolveSession { token: String } -> Principal => |s, m| s.resolve_session(&m.token);
+    VerifyApiKey { key_id: String, secret: String } -> Principal => |s, m| s.verify_key(&m.key_id, &m.secret);
+    Logout { token: String } -> () => |s, m| s.logout(&m.token);
+    Ping {} -> () => |s, _m| s.user_count().map(|_| ());
+    ListUsers {} -> Vec<User> => |s, _m| s.list_users();
     DeleteUser { id: i64 } -> () => |s, m| s.delete_user(m.id);
     ListKeys { user_id: i64 } -> Vec<ApiKey> => |s, m| s.list_keys(m.user_id);
     MintKey { user_id: i64, name: String } -> MintedKey => |s, m| s.mint_key(m.user_id, &m.name);
@@ -324,13 +338,15 @@ mod tests {
         (dir, AuthStore::new(pool, AuthSettings { bcrypt_cost: 4, session_ttl_secs: 3600 }))
     }
 
+    fn em(s: &str) -> Email { Email::parse(s).unwrap() }
+
     #[test]
     fn login_session_and_logout() {
         let (_d, s) = store();
         s.create_user("a@x.io", "password1", Role::User).unwrap();
-        assert!(s.login("a@x.io", "wrong-pass").is_err());
-        assert!(s.login("nobody@x.io", "password1").is_err());
-        let (u, tok) = s.login("A@X.io", "password1").unwrap();
+        assert!(s.login(&em("a@x.io"), "wrong-pass").is_err());
+        assert!(s.login(&em("nobody@x.io"), "password1").is_err());
+        let (u, tok) = s.login(&em("A@X.io"), "password1").unwrap();
         assert_eq!(s.resolve_session(&tok).unwrap().user, u);
         s.logout(&tok).unwrap();
         assert!(s.resolve_session(&tok).is_err());
@@ -340,13 +356,13 @@ mod tests {
     fn change_password_ends_other_sessions() {
         let (_d, s) = store();
         s.create_user("a@x.io", "password1", Role::User).unwrap();
-        let (u, t1) = s.login("a@x.io", "password1").unwrap();
-        let (_, t2) = s.login("a@x.io", "password1").unwrap();
+        let (u, t1) = s.login(&em("a@x.io"), "password1").unwrap();
+        let (_, t2) = s.login(&em("a@x.io"), "password1").unwrap();
         assert!(s.change_password(u.id, "nope-nope", "password2", Some(&t1)).is_err());
         s.change_password(u.id, "password1", "password2", Some(&t1)).unwrap();
         assert!(s.resolve_session(&t1).is_ok());
         assert!(s.resolve_session(&t2).is_err());
-        assert!(s.login("a@x.io", "password2").is_ok());
+        assert!(s.login(&em("a@x.io"), "password2").is_ok());
     }
 
     #[test]
@@ -382,7 +398,7 @@ mod tests {
         let (_d, s) = store();
         let (u, pw) = s.ensure_first_admin("admin@x.io", None).unwrap().unwrap();
         assert!(u.is_admin());
-        assert!(s.login("admin@x.io", &pw.unwrap()).is_ok());
+        assert!(s.login(&em("admin@x.io"), &pw.unwrap()).is_ok());
         assert!(s.ensure_first_admin("admin@x.io", None).unwrap().is_none());
     }
 }

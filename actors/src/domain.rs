@@ -3,17 +3,28 @@ use serde::Serialize;
 
 use crate::error::DomainError;
 
-/// A syntactically plausible, lower-cased email address.
+/// A syntactically plausible, lower-cased email address of at most 254 bytes, free of control characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Email(String);
 
 impl Email {
+    /// RFC 5321's limit on a forward path; also what keeps untrusted input small before it keys anything.
+    pub const MAX: usize = 254;
+
     pub fn parse(s: &str) -> Result<Email, DomainError> {
+        // Checked on the raw input: trimming would quietly accept a trailing "\n", and no control
+        // character (C0, DEL, C1) belongs in an address or in a log line that echoes one.
+        if s.chars().any(char::is_control) {
+            return Err(DomainError::Invalid("email must not contain control characters".into()));
+        }
         let s = s.trim();
-        let ok = s.len() <= 254
-            && s.split_once('@').is_some_and(|(local, domain)| {
-                !local.is_empty() && !domain.is_empty() && !domain.contains('@') && !s.chars().any(char::is_whitespace)
-            });
+        // The length is refused without echoing the input: error messages stay small too.
+        if s.len() > Self::MAX {
+            return Err(DomainError::Invalid(format!("email must be at most {} bytes", Self::MAX)));
+        }
+        let ok = s.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && !domain.is_empty() && !domain.contains('@') && !s.chars().any(char::is_whitespace)
+        });
         if ok { Ok(Email(s.to_ascii_lowercase())) } else { Err(DomainError::Invalid(format!("'{s}' is not a valid email address"))) }
     }
     pub fn as_str(&self) -> &str { &self.0 }
@@ -120,6 +131,26 @@ mod tests {
         for bad in ["", "ann", "@x", "a@", "a b@c", "a@b@c"] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn email_refuses_control_characters_anywhere() {
+        // C0 (tab, newlines, NUL, ESC), DEL and C1 (U+0085 NEL, U+009B CSI), inside and at either end.
+        for c in ['\t', '\n', '\r', '\0', '\u{1b}', '\u{7f}', '\u{85}', '\u{9b}'] {
+            for bad in [format!("a{c}b@x.io"), format!("ab@x.io{c}"), format!("{c}ab@x.io")] {
+                let e = Email::parse(&bad).unwrap_err();
+                assert!(e.to_string().contains("control characters"), "{bad:?}: {e}");
+            }
+        }
+    }
+
+    #[test]
+    fn email_length_is_capped_without_echoing_the_input() {
+        let at_limit = format!("{}@x.io", "a".repeat(Email::MAX - 5));
+        assert_eq!(Email::parse(&at_limit).unwrap().as_str().len(), Email::MAX);
+        let huge = format!("{}@x.io", "a".repeat(60 * 1024));
+        let msg = Email::parse(&huge).unwrap_err().to_string();
+        assert!(msg.contains("at most 254") && msg.len() < 100, "{msg}");
     }
 
     #[test]

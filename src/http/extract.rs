@@ -1,4 +1,5 @@
-//! Authentication extractors: `Authenticated` (session or API key), `SessionAuth` (browser only), `Admin`.
+//! Authentication extractors: `Authenticated` (session or API key), `SessionAuth` (browser only), `Admin`,
+//! and `SessionCookie` (the raw cookie, for logout). Every cookie path passes the one CSRF check here.
 //!
 //! Handlers name the principal they need; no handler body checks credentials itself.
 use std::future::Future;
@@ -51,6 +52,16 @@ fn same_origin(req: &HttpRequest, state: &AppState) -> bool {
     matches(&format!("{}://{}", ci.scheme(), ci.host()))
 }
 
+/// The CSRF rule: a cookie carries ambient authority, so a state-changing request that brings one
+/// from a foreign origin is refused. Every extractor that reads the session cookie calls this.
+fn refuse_cross_origin(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
+    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if unsafe_method && !same_origin(req, state) {
+        return Err(ApiError(DomainError::Forbidden("cross-origin request refused (CSRF protection)".into())));
+    }
+    Ok(())
+}
+
 /// Credentials when the request has them, `None` when it has none (for routes that are public by default).
 pub async fn optional_principal(req: &HttpRequest) -> Result<Option<Principal>, ApiError> {
     Ok(resolve(req).await?.map(|(p, _)| p))
@@ -72,13 +83,27 @@ async fn resolve(req: &HttpRequest) -> Result<Option<(Principal, Option<String>)
         return Ok(Some((p, None)));
     }
     let Some(cookie) = req.cookie(SESSION_COOKIE) else { return Ok(None) };
+    refuse_cross_origin(req, &state)?;
     let token = cookie.value().to_string();
     let p = ask("auth", &state.auth, ResolveSession { token: token.clone() }).await?;
-    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if unsafe_method && !same_origin(req, &state) {
-        return Err(ApiError(DomainError::Forbidden("cross-origin request refused (CSRF protection)".into())));
-    }
     Ok(Some((p, Some(token))))
+}
+
+/// The session cookie's token, unresolved (logout ends a session whether or not it is still valid),
+/// `None` without a cookie. A cookie sent cross-origin is refused like any other cookie mutation.
+pub struct SessionCookie(pub Option<String>);
+
+impl FromRequest for SessionCookie {
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().expect("AppState registered");
+        let token = match req.cookie(SESSION_COOKIE) {
+            Some(c) => refuse_cross_origin(req, state).map(|()| Some(c.value().to_string())),
+            None => Ok(None),
+        };
+        std::future::ready(token.map(SessionCookie).map_err(Into::into))
+    }
 }
 
 impl FromRequest for Authenticated {

@@ -11,4 +11,5 @@ mod resilience;
 mod security_startup;
 mod security_catalog;
 mod security_delivery;
+mod security_auth;
 mod users;

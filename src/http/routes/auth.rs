@@ -2,12 +2,12 @@
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
 use actix_web::{web, HttpRequest, HttpResponse};
 use imgcloud_actors::auth::{ChangePassword, Login, Logout};
-use imgcloud_actors::domain::Principal;
+use imgcloud_actors::domain::{Email, Principal};
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::http::error::ApiResult;
-use crate::http::extract::{client_ip, Authenticated, SessionAuth, SESSION_COOKIE};
+use crate::http::extract::{client_ip, Authenticated, SessionAuth, SessionCookie, SESSION_COOKIE};
 use crate::state::{ask, AppState};
 
 #[derive(Deserialize)]
@@ -39,22 +39,26 @@ fn session_cookie(state: &AppState, value: String, max_age_secs: i64) -> Cookie<
 }
 
 pub async fn login(req: HttpRequest, state: web::Data<AppState>, body: web::Json<LoginBody>) -> ApiResult<HttpResponse> {
+    let LoginBody { email, password } = body.into_inner();
+    // Parsed before any bucket: a malformed or oversized email is a 400 that costs no limiter memory.
+    let email = Email::parse(&email)?;
     let rl = &state.settings.rate_limit;
     let ip = client_ip(&req, &state.settings.server.proxies);
-    let email = body.email.trim().to_ascii_lowercase();
     state
-        .rate_limit(vec![(format!("login-ip:{ip}"), rl.login_per_ip_per_minute), (format!("login-email:{email}"), rl.login_per_email_per_minute)])
+        .rate_limit(vec![
+            (format!("login-ip:{ip}"), rl.login_per_ip_per_minute),
+            (format!("login-email:{}", email.as_str()), rl.login_per_email_per_minute),
+        ])
         .await?;
-    let LoginBody { email, password } = body.into_inner();
-    let (user, token) = ask("auth", &state.auth, Login { email, password }).await?;
-    let cookie = session_cookie(&state, token, state.settings.auth.session_ttl_hours * 3600);
+    let (user, token) = ask("password", &state.passwords, Login { email, password }).await?;
+    let cookie = session_cookie(&state, token, state.settings.auth.session_ttl());
     let me = me_json(&Principal { user, via: imgcloud_actors::domain::Via::Session });
     Ok(HttpResponse::Ok().cookie(cookie).json(me))
 }
 
-pub async fn logout(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    if let Some(c) = req.cookie(SESSION_COOKIE) {
-        ask("auth", &state.auth, Logout { token: c.value().to_string() }).await?;
+pub async fn logout(SessionCookie(token): SessionCookie, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    if let Some(token) = token {
+        ask("auth", &state.auth, Logout { token }).await?;
     }
     Ok(HttpResponse::Ok().cookie(session_cookie(&state, String::new(), 0)).json(json!({ "ok": true })))
 }
@@ -68,8 +72,11 @@ pub async fn change_password(
     state: web::Data<AppState>,
     body: web::Json<ChangePasswordBody>,
 ) -> ApiResult<HttpResponse> {
+    let user_id = s.principal.user.id;
+    // Per user, not per IP: each attempt costs a bcrypt, and the caller is already known.
+    state.rate_limit(vec![(format!("change-password-user:{user_id}"), state.settings.rate_limit.change_password_per_user_per_minute)]).await?;
     let b = body.into_inner();
-    let msg = ChangePassword { user_id: s.principal.user.id, current: b.current_password, new: b.new_password, keep_token: Some(s.token) };
-    ask("auth", &state.auth, msg).await?;
+    let msg = ChangePassword { user_id, current: b.current_password, new: b.new_password, keep_token: Some(s.token) };
+    ask("password", &state.passwords, msg).await?;
     Ok(HttpResponse::Ok().json(json!({ "ok": true })))
 }

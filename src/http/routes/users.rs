@@ -34,14 +34,14 @@ pub async fn list(_: Admin, state: web::Data<AppState>) -> ApiResult<HttpRespons
 pub async fn create(_: Admin, state: web::Data<AppState>, body: web::Json<CreateBody>) -> ApiResult<HttpResponse> {
     let b = body.into_inner();
     let role = Role::parse(&b.role)?;
-    let user = ask("auth", &state.auth, CreateUser { email: b.email, password: b.password, role }).await?;
+    let user = ask("password", &state.passwords, CreateUser { email: b.email, password: b.password, role }).await?;
     Ok(HttpResponse::Created().json(user))
 }
 
 pub async fn update(_: Admin, state: web::Data<AppState>, id: web::Path<i64>, body: web::Json<PatchBody>) -> ApiResult<HttpResponse> {
     let b = body.into_inner();
     let role = b.role.as_deref().map(Role::parse).transpose()?;
-    let user = ask("auth", &state.auth, UpdateUser { id: id.into_inner(), email: b.email, password: b.password, role }).await?;
+    let user = ask("password", &state.passwords, UpdateUser { id: id.into_inner(), email: b.email, password: b.password, role }).await?;
     Ok(HttpResponse::Ok().json(user))
 }
 
