@@ -28,6 +28,9 @@ pub struct ServerSettings {
     pub shutdown_timeout_secs: u64,
     pub debug_routes: bool,
     pub db_threads: usize,
+    pub header_read_timeout_secs: u64,
+    pub body_read_timeout_secs: u64,
+    pub metrics_listen: String,
 }
 
 #[derive(Clone, Deserialize)]

@@ -8,4 +8,5 @@ mod delivery;
 mod edge;
 mod keys;
 mod resilience;
+mod security_edge;
 mod users;
