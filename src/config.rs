@@ -33,6 +33,9 @@ pub struct ServerSettings {
     pub shutdown_timeout_secs: u64,
     pub debug_routes: bool,
     pub db_threads: usize,
+    pub header_read_timeout_secs: u64,
+    pub body_read_timeout_secs: u64,
+    pub metrics_listen: String,
 }
 
 #[derive(Clone, Deserialize)]
@@ -192,6 +195,9 @@ mod tests {
         assert_eq!(s.server.listen, "127.0.0.1:8080");
         assert_eq!(s.server.public_url, "");
         assert_eq!(s.upload.max_bytes, 50 * 1024 * 1024);
+        assert_eq!(s.server.metrics_listen, "", "no credential-free metrics address unless asked for");
+        assert!((15..=30).contains(&s.server.body_read_timeout_secs));
+        assert!(s.server.header_read_timeout_secs > 0);
         let s = Settings::load_from(|k| match k {
             "IMGCLOUD_LISTEN" => Some("0.0.0.0:9000".into()),
             "IMGCLOUD_PUBLIC_URL" => Some("https://img.example/".into()),

@@ -13,7 +13,7 @@ use imgcloud_actors::usage::UsageMeter;
 use imgcloud_actors::{db, secrets};
 
 use crate::config::Settings;
-use crate::http::{error::status_body, middleware::edge, routes};
+use crate::http::{error::status_response, middleware::edge, routes};
 use crate::state::AppState;
 
 /// Everything derived from the data directory, shared by `serve` and the CLI subcommands.
@@ -85,6 +85,10 @@ pub fn build(mut settings: Settings, metrics: Option<metrics_exporter_prometheus
     // generated password went to a console nobody reads.
     let listener = TcpListener::bind(&settings.server.listen).map_err(|e| format!("cannot bind {}: {e}", settings.server.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let metrics_listener = match settings.server.metrics_listen.as_str() {
+        "" => None,
+        a => Some(TcpListener::bind(a).map_err(|e| format!("cannot bind metrics listener {a}: {e}"))?),
+    };
     let data = open_data_dir(&settings)?;
     let secrets_dir = settings.server.data_dir.join("secrets");
     let _session_key = secrets::load_or_create(&secrets_dir, "session").map_err(|e| e.to_string())?;
@@ -155,22 +159,19 @@ pub fn build(mut settings: Settings, metrics: Option<metrics_exporter_prometheus
     });
     let debug_routes = settings.server.debug_routes;
     let json_cfg = web::JsonConfig::default().limit(64 * 1024).error_handler(|err, _| {
-        let msg = format!("invalid JSON body: {err}");
-        actix_web::error::InternalError::from_response(
-            err,
-            actix_web::HttpResponse::BadRequest().json(status_body(actix_web::http::StatusCode::BAD_REQUEST, Some(&msg))),
-        )
-        .into()
+        use actix_web::{error::JsonPayloadError, http::StatusCode};
+        let (status, msg) = match &err {
+            JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => (StatusCode::PAYLOAD_TOO_LARGE, err.to_string()),
+            _ => (StatusCode::BAD_REQUEST, format!("invalid JSON body: {err}")),
+        };
+        actix_web::error::InternalError::from_response(err, status_response(status, Some(&msg))).into()
     });
     let path_cfg = web::PathConfig::default().error_handler(|err, _| {
         let msg = format!("invalid path parameter: {err}");
-        actix_web::error::InternalError::from_response(
-            err,
-            actix_web::HttpResponse::BadRequest().json(status_body(actix_web::http::StatusCode::BAD_REQUEST, Some(&msg))),
-        )
-        .into()
+        actix_web::error::InternalError::from_response(err, status_response(actix_web::http::StatusCode::BAD_REQUEST, Some(&msg))).into()
     });
 
+    let metrics_state = state.clone();
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -180,10 +181,26 @@ pub fn build(mut settings: Settings, metrics: Option<metrics_exporter_prometheus
             .configure(|cfg| routes::configure(cfg, debug_routes))
     })
     .shutdown_timeout(settings.server.shutdown_timeout_secs)
+    .client_request_timeout(std::time::Duration::from_secs(settings.server.header_read_timeout_secs))
+    .client_disconnect_timeout(std::time::Duration::from_secs(settings.server.header_read_timeout_secs))
     .listen(listener)
     .map_err(|e| e.to_string())?;
     if settings.server.workers > 0 {
         server = server.workers(settings.server.workers);
+    }
+    if let Some(l) = metrics_listener {
+        let maddr = l.local_addr().map_err(|e| e.to_string())?;
+        // Its own small server, so the public address never routes to the credential-free /metrics.
+        let metrics_server = HttpServer::new(move || {
+            App::new().app_data(metrics_state.clone()).wrap(from_fn(edge)).configure(routes::configure_metrics_listener)
+        })
+        .workers(1)
+        .client_request_timeout(std::time::Duration::from_secs(settings.server.header_read_timeout_secs))
+        .listen(l)
+        .map_err(|e| e.to_string())?
+        .run();
+        actix_web::rt::spawn(metrics_server);
+        println!("metrics listening on http://{maddr}");
     }
     println!("imgcloud listening on http://{addr} (public URL {})", settings.public_url());
     Ok(Application { server: server.run(), port: addr.port() })

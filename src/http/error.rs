@@ -1,5 +1,6 @@
 //! The one place where domain errors become HTTP statuses and JSON bodies.
-use actix_web::http::{header, StatusCode};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use imgcloud_actors::DomainError;
 use serde_json::json;
@@ -20,24 +21,6 @@ impl From<DomainError> for ApiError {
 
 impl From<actix::MailboxError> for ApiError {
     fn from(e: actix::MailboxError) -> Self { ApiError(DomainError::Internal(format!("actor mailbox: {e}"))) }
-}
-
-impl ApiError {
-    /// A stable machine-readable code beside the human message.
-    fn code(&self) -> &'static str {
-        match &self.0 {
-            DomainError::Invalid(_) => "invalid_request",
-            DomainError::Unauthenticated(_) => "unauthenticated",
-            DomainError::Forbidden(_) => "forbidden",
-            DomainError::NotFound(_) => "not_found",
-            DomainError::Conflict(_) => "conflict",
-            DomainError::TooLarge(_) => "too_large",
-            DomainError::Unsupported(_) => "unsupported_media_type",
-            DomainError::RateLimited { .. } => "rate_limited",
-            DomainError::Overloaded { .. } => "overloaded",
-            DomainError::Internal(_) => "internal",
-        }
-    }
 }
 
 impl ResponseError for ApiError {
@@ -64,25 +47,79 @@ impl ResponseError for ApiError {
             }
             other => other.to_string(),
         };
-        let mut res = HttpResponse::build(self.status_code());
+        let mut res = error_response(self.status_code(), &message);
+        let headers = res.headers_mut();
         if let DomainError::RateLimited { retry_after } | DomainError::Overloaded { retry_after, .. } = &self.0 {
-            res.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
         }
         if matches!(self.0, DomainError::Unauthenticated(_)) {
-            res.insert_header((header::WWW_AUTHENTICATE, "ApiKey"));
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("ApiKey"));
         }
-        res.json(json!({ "error": message, "code": self.code() }))
+        res
     }
 }
 
-/// JSON body for a bare status (unknown route, wrong method, framework errors).
-pub fn status_body(status: StatusCode, detail: Option<&str>) -> serde_json::Value {
-    let reason = status.canonical_reason().unwrap_or("error").to_lowercase();
+/// The stable machine-readable code for a status. Each domain error has its own status, so the
+/// status alone names the code, for domain and framework errors alike.
+pub fn error_code(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "invalid_request",
+        401 => "unauthenticated",
+        403 => "forbidden",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        408 => "request_timeout",
+        409 => "conflict",
+        411 => "length_required",
+        413 => "too_large",
+        414 => "uri_too_long",
+        415 => "unsupported_media_type",
+        422 => "unprocessable",
+        429 => "rate_limited",
+        431 => "headers_too_large",
+        503 => "overloaded",
+        500..=599 => "internal",
+        _ => "error",
+    }
+}
+
+/// The one error body builder: every error response, domain or framework, is made here.
+pub fn error_response(status: StatusCode, message: &str) -> HttpResponse {
+    HttpResponse::build(status).json(json!({ "error": message, "code": error_code(status) }))
+}
+
+/// An error response for a bare status (unknown route, wrong method, framework errors),
+/// with the framework's own text as the message when it has one.
+pub fn status_response(status: StatusCode, detail: Option<&str>) -> HttpResponse {
     let message = match (status, detail.map(str::trim).filter(|d| !d.is_empty())) {
+        (_, Some(d)) => d.to_string(),
         (StatusCode::NOT_FOUND, None) => "route not found".to_string(),
         (StatusCode::METHOD_NOT_ALLOWED, None) => "method not allowed for this route".to_string(),
-        (_, Some(d)) => d.to_string(),
-        (_, None) => reason,
+        (_, None) => status.canonical_reason().unwrap_or("error").to_lowercase(),
     };
-    json!({ "error": message })
+    error_response(status, &message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_domain_error_has_its_own_code() {
+        let all = [
+            DomainError::Invalid(String::new()),
+            DomainError::Unauthenticated(String::new()),
+            DomainError::Forbidden(String::new()),
+            DomainError::NotFound(String::new()),
+            DomainError::Conflict(String::new()),
+            DomainError::TooLarge(String::new()),
+            DomainError::Unsupported(String::new()),
+            DomainError::RateLimited { retry_after: 1 },
+            DomainError::Overloaded { message: String::new(), retry_after: 1 },
+            DomainError::Internal(String::new()),
+        ];
+        let codes: std::collections::HashSet<_> = all.into_iter().map(|e| error_code(ApiError(e).status_code())).collect();
+        assert_eq!(codes.len(), 10, "two domain errors share a code: {codes:?}");
+        assert!(!codes.contains("error"));
+    }
 }

@@ -1,18 +1,29 @@
 //! The edge middleware: request ids, one log line per request, metrics, security headers,
 //! JSON bodies for every error, and panic containment.
+use std::cell::Cell;
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::time::Instant;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::OnceLock;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use actix_web::body::{to_bytes, BoxBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::error::PayloadError;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::{ConnectionType, Method, StatusCode};
 use actix_web::middleware::Next;
+use actix_web::rt::time::{sleep, Sleep};
+use actix_web::web::{self, Bytes};
 use actix_web::HttpMessage;
-use actix_web::HttpResponse;
-use futures_util::FutureExt;
+use futures_util::{FutureExt, Stream};
 use rand::RngCore;
 
-use crate::http::error::status_body;
+use crate::http::error::{error_response, status_response};
+use crate::http::routes;
+use crate::state::AppState;
 
 /// The request id, available to handlers through request extensions.
 #[derive(Clone)]
@@ -40,7 +51,12 @@ fn stand_in_request() -> actix_web::HttpRequest {
     actix_web::test::TestRequest::default().to_http_request()
 }
 
-pub async fn edge(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+/// Longest request target (path and query) routed at all. Public ids stop at 255 bytes and
+/// signed URLs add well under 200, so anything near this is not a client of ours; actix-http
+/// itself would pass heads up to 128 KiB through to routing.
+const MAX_URI_BYTES: usize = 8 * 1024;
+
+pub async fn edge(mut req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let started = Instant::now();
     // An incoming id is kept when it is short and printable, so a proxy's id threads through our logs.
     let rid = req
@@ -51,21 +67,39 @@ pub async fn edge(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -
         .map(str::to_string)
         .unwrap_or_else(new_request_id);
     req.extensions_mut().insert(RequestId(rid.clone()));
-    let method = req.method().to_string();
+    // Metrics labels come only from fixed sets, never from request text (see `method_label`).
+    let method_l = method_label(req.method());
+    let route = routes::route_label(req.request());
+    let method = req.method().clone();
     let path = req.path().to_string();
-    let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
+    let body_timed_out = time_body_reads(&mut req);
 
-    let mut res = match AssertUnwindSafe(next.call(req)).catch_unwind().await {
-        Ok(Ok(res)) => res.map_into_boxed_body(),
-        // The original request was consumed (and cloning it beforehand would break routing),
-        // so these responses carry a stand-in request; only its response half is sent.
-        Ok(Err(e)) => ServiceResponse::new(stand_in_request(), e.error_response()),
-        Err(_) => {
-            tracing::error!(request_id = %rid, %method, %path, "handler panicked");
-            let body = serde_json::json!({ "error": "internal server error", "code": "internal" });
-            ServiceResponse::new(stand_in_request(), HttpResponse::InternalServerError().json(body))
+    let uri_len = req.uri().path_and_query().map_or(0, |pq| pq.as_str().len());
+    let mut res = if uri_len > MAX_URI_BYTES {
+        let (r, _) = req.into_parts();
+        let msg = format!("request URI is {uri_len} bytes; the limit is {MAX_URI_BYTES}");
+        ServiceResponse::new(r, status_response(StatusCode::URI_TOO_LONG, Some(&msg)))
+    } else {
+        match AssertUnwindSafe(next.call(req)).catch_unwind().await {
+            Ok(Ok(res)) => res.map_into_boxed_body(),
+            // The original request was consumed (and cloning it beforehand would break routing),
+            // so these responses carry a stand-in request; only its response half is sent.
+            Ok(Err(e)) => ServiceResponse::new(stand_in_request(), e.error_response()),
+            Err(_) => {
+                tracing::error!(request_id = %rid, %method, %path, "handler panicked");
+                ServiceResponse::new(stand_in_request(), error_response(StatusCode::INTERNAL_SERVER_ERROR, "internal server error"))
+            }
         }
     };
+
+    if body_timed_out.is_some_and(|t| t.get()) {
+        // Whatever the handler made of the failed read, the client is told why, and the
+        // connection is not reused: its unread body would be taken as the next request.
+        let (r, _) = res.into_parts();
+        let mut timeout = status_response(StatusCode::REQUEST_TIMEOUT, Some("request body arrived too slowly"));
+        timeout.head_mut().set_connection_type(ConnectionType::Close);
+        res = ServiceResponse::new(r, timeout);
+    }
 
     let status = res.status();
     let is_json = res
@@ -75,9 +109,17 @@ pub async fn edge(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -
         .is_some_and(|v| v.starts_with("application/json"));
     if (status.is_client_error() || status.is_server_error()) && !is_json {
         // Framework-made errors (404, 405, payload errors) come as text; every error we send is JSON.
+        // Their other headers (Allow, Retry-After, ...) are kept.
         let (req, r) = res.into_parts();
-        let text = to_bytes(r.into_body()).await.ok().map(|b| String::from_utf8_lossy(&b).into_owned());
-        res = ServiceResponse::new(req, HttpResponse::build(status).json(status_body(status, text.as_deref())));
+        let (r, body) = r.into_parts();
+        let text = to_bytes(body).await.ok().map(|b| String::from_utf8_lossy(&b).into_owned());
+        let mut json = status_response(status, text.as_deref());
+        for (k, v) in r.headers() {
+            if k != header::CONTENT_TYPE && k != header::CONTENT_LENGTH {
+                json.headers_mut().insert(k.clone(), v.clone());
+            }
+        }
+        res = ServiceResponse::new(req, json);
     }
 
     let headers = res.headers_mut();
@@ -93,9 +135,9 @@ pub async fn edge(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -
         actix_web::body::BodySize::Sized(n) => n,
         _ => 0,
     };
-    let status_s = status.as_u16().to_string();
-    metrics::counter!("http_requests_total", "route" => route.clone(), "method" => method.clone(), "status" => status_s.clone()).increment(1);
-    metrics::histogram!("http_request_duration_seconds", "route" => route, "status" => status_s).record(elapsed.as_secs_f64());
+    let status_l = status_label(status);
+    metrics::counter!("http_requests_total", "route" => route, "method" => method_l, "status" => status_l).increment(1);
+    metrics::histogram!("http_request_duration_seconds", "route" => route, "status" => status_l).record(elapsed.as_secs_f64());
     tracing::info!(
         target: "imgcloud::access",
         "{method} {path} {status} {bytes}B {ms:.1}ms rid={rid}",
@@ -103,4 +145,79 @@ pub async fn edge(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -
         ms = elapsed.as_secs_f64() * 1000.0
     );
     Ok(res)
+}
+
+/// The method as a metrics label: the standard methods by name, anything else as "other",
+/// since any token is a valid method and each distinct label value is a series kept forever.
+fn method_label(m: &Method) -> &'static str {
+    match *m {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+/// The status as a metrics label, from a table made once rather than a string per request.
+fn status_label(s: StatusCode) -> &'static str {
+    static LABELS: OnceLock<Vec<String>> = OnceLock::new();
+    let labels = LABELS.get_or_init(|| (100..600).map(|c: u16| c.to_string()).collect());
+    labels.get(usize::from(s.as_u16()).wrapping_sub(100)).map_or("other", String::as_str)
+}
+
+/// Puts a read timeout on the request body, if it has one: a gap longer than
+/// `server.body_read_timeout_secs` while the handler waits for the next chunk fails the read.
+/// Returns the flag the failure sets, so the response can say 408 whatever the handler made of it.
+fn time_body_reads(req: &mut ServiceRequest) -> Option<Rc<Cell<bool>>> {
+    let gap = req.app_data::<web::Data<AppState>>()?.settings.server.body_read_timeout_secs;
+    let payload = req.take_payload();
+    if matches!(payload, Payload::None) || gap == 0 {
+        req.set_payload(payload);
+        return None;
+    }
+    let timed_out = Rc::new(Cell::new(false));
+    let stream = TimedPayload { inner: payload, gap: Duration::from_secs(gap), timer: None, timed_out: timed_out.clone() };
+    req.set_payload(Payload::Stream { payload: Box::pin(stream) });
+    Some(timed_out)
+}
+
+/// A request body whose every wait for data is bounded. The clock starts when the reader asks
+/// and nothing is buffered, so a slow handler never counts against the client.
+struct TimedPayload {
+    inner: Payload,
+    gap: Duration,
+    timer: Option<Pin<Box<Sleep>>>,
+    timed_out: Rc<Cell<bool>>,
+}
+
+impl Stream for TimedPayload {
+    type Item = Result<Bytes, PayloadError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        match Pin::new(&mut this.inner).poll_next(cx) {
+            Poll::Pending => {}
+            ready => {
+                this.timer = None;
+                return ready;
+            }
+        }
+        if this.timed_out.get() {
+            return Poll::Ready(None);
+        }
+        let gap = this.gap;
+        let timer = this.timer.get_or_insert_with(|| Box::pin(sleep(gap)));
+        match timer.as_mut().poll(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(()) => {
+                this.timed_out.set(true);
+                let e = std::io::Error::new(std::io::ErrorKind::TimedOut, "request body arrived too slowly");
+                Poll::Ready(Some(Err(PayloadError::Io(e))))
+            }
+        }
+    }
 }

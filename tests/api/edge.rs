@@ -77,7 +77,7 @@ fn metrics_expose_request_counts() {
     let app = spawn_app();
     app.client().get(app.url("/healthz")).send().unwrap();
     app.admin();
-    let text = app.client().get(app.url("/metrics")).send().unwrap().text().unwrap();
+    let text = app.metrics_text();
     assert!(text.contains("http_requests_total"), "{text}");
     assert!(text.contains("actor_mailbox_depth"), "{text}");
 }

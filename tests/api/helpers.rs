@@ -12,6 +12,8 @@ pub const ADMIN_PASSWORD: &str = "admin-password-1";
 pub struct TestApp {
     child: Child,
     pub base: String,
+    /// The credential-free metrics listener, when `IMGCLOUD_SERVER__METRICS_LISTEN` was set.
+    pub metrics_base: Option<String>,
     pub dir: tempfile::TempDir,
 }
 
@@ -56,15 +58,23 @@ pub fn spawn_in(dir: tempfile::TempDir, env: &[(&str, &str)]) -> TestApp {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(rest) = line.split("listening on ").nth(1) {
-                let _ = tx.send(rest.split_whitespace().next().unwrap_or_default().to_string());
+            if let Some((who, rest)) = line.split_once(" listening on ") {
+                let _ = tx.send((who.to_string(), rest.split_whitespace().next().unwrap_or_default().to_string()));
             }
         }
     });
-    let base = rx.recv_timeout(Duration::from_secs(60)).unwrap_or_else(|_| {
-        panic!("server did not start: {}", std::fs::read_to_string(dir.path().join("server.log")).unwrap_or_default())
-    });
-    let app = TestApp { child, base, dir };
+    // The metrics listener, if any, is announced before the main one.
+    let mut metrics_base = None;
+    let base = loop {
+        let (who, addr) = rx.recv_timeout(Duration::from_secs(60)).unwrap_or_else(|_| {
+            panic!("server did not start: {}", std::fs::read_to_string(dir.path().join("server.log")).unwrap_or_default())
+        });
+        match who.as_str() {
+            "metrics" => metrics_base = Some(addr),
+            _ => break addr,
+        }
+    };
+    let app = TestApp { child, base, metrics_base, dir };
     let deadline = Instant::now() + Duration::from_secs(20);
     while Instant::now() < deadline {
         if app.client().get(app.url("/healthz")).send().is_ok_and(|r| r.status() == 200) {
@@ -194,9 +204,16 @@ impl TestApp {
         self.child.id()
     }
 
+    /// The Prometheus text, read with an admin session (the public /metrics needs one).
+    pub fn metrics_text(&self) -> String {
+        let r = self.admin().get(self.url("/metrics")).send().unwrap();
+        assert_eq!(r.status(), 200, "admin reads /metrics");
+        r.text().unwrap()
+    }
+
     /// Sum of a Prometheus counter over all its label sets.
     pub fn metric_sum(&self, name: &str) -> f64 {
-        let text = self.client().get(self.url("/metrics")).send().unwrap().text().unwrap();
+        let text = self.metrics_text();
         text.lines()
             .filter(|l| !l.starts_with('#'))
             .filter(|l| l.split(['{', ' ']).next() == Some(name))

@@ -12,4 +12,5 @@ mod security_startup;
 mod security_catalog;
 mod security_delivery;
 mod security_auth;
+mod security_edge;
 mod users;

@@ -1,7 +1,17 @@
 //! The route table: one file per resource, wired here and nowhere else.
 //!
-//! Every path is a `resource`, so a known path with the wrong method answers 405, not 404.
+//! Every path is an `Endpoint`: a known path with the wrong method answers 405 with `Allow`, not
+//! 404; HEAD is answered wherever GET is; and the path itself names the resource, which is the
+//! only route label metrics ever see.
+use std::collections::HashSet;
+use std::sync::{OnceLock, RwLock};
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::{Method, StatusCode};
 use actix_web::web::{self, resource};
+use actix_web::{guard, FromRequest, Handler, HttpRequest, Resource, Responder};
+
+use crate::http::error::status_response;
 
 pub mod api_keys;
 pub mod assets;
@@ -13,28 +23,120 @@ pub mod usage;
 pub mod users;
 
 pub fn configure(cfg: &mut web::ServiceConfig, debug_routes: bool) {
-    cfg.service(resource("/healthz").get(ops::healthz))
-        .service(resource("/readyz").get(ops::readyz))
-        .service(resource("/metrics").get(ops::metrics));
+    cfg.service(Endpoint::new("/healthz").get(ops::healthz).done())
+        .service(Endpoint::new("/readyz").get(ops::readyz).done())
+        .service(Endpoint::new("/metrics").get(ops::metrics).done());
     if debug_routes {
-        cfg.service(resource("/v1/_debug/panic").get(ops::panic));
+        cfg.service(Endpoint::new("/v1/_debug/panic").get(ops::panic).done());
     }
-    cfg.service(
-        web::scope("/v1")
-            .service(resource("/auth/login").post(auth::login))
-            .service(resource("/auth/logout").post(auth::logout))
-            .service(resource("/auth/me").get(auth::me))
-            .service(resource("/auth/change-password").post(auth::change_password))
-            .service(resource("/users").get(users::list).post(users::create))
-            .service(resource("/users/{id}").patch(users::update).delete(users::delete))
-            .service(resource("/api-keys").get(api_keys::list).post(api_keys::mint))
-            .service(resource("/api-keys/{id}/revoke").post(api_keys::revoke))
-            .service(resource("/upload").post(upload::upload))
-            .service(resource("/assets").get(assets::list))
-            .service(resource("/assets/{public_id:.+}").get(assets::get).patch(assets::patch).delete(assets::delete))
-            .service(resource("/usage/summary").get(usage::summary))
-            // "sign" could also be a public_id, so GET/HEAD on it still deliver.
-            .service(resource("/image/sign").post(image::sign).get(image::deliver).head(image::deliver))
-            .service(resource("/image/{tail:.+}").get(image::deliver).head(image::deliver)),
-    );
+    cfg.service(Endpoint::new("/v1/auth/login").post(auth::login).done())
+        .service(Endpoint::new("/v1/auth/logout").post(auth::logout).done())
+        .service(Endpoint::new("/v1/auth/me").get(auth::me).done())
+        .service(Endpoint::new("/v1/auth/change-password").post(auth::change_password).done())
+        .service(Endpoint::new("/v1/users").get(users::list).post(users::create).done())
+        .service(Endpoint::new("/v1/users/{id}").patch(users::update).delete(users::delete).done())
+        .service(Endpoint::new("/v1/api-keys").get(api_keys::list).post(api_keys::mint).done())
+        .service(Endpoint::new("/v1/api-keys/{id}/revoke").post(api_keys::revoke).done())
+        .service(Endpoint::new("/v1/upload").post(upload::upload).done())
+        .service(Endpoint::new("/v1/assets").get(assets::list).done())
+        .service(Endpoint::new("/v1/assets/{public_id:.+}").get(assets::get).patch(assets::patch).delete(assets::delete).done())
+        .service(Endpoint::new("/v1/usage/summary").get(usage::summary).done())
+        // "sign" could also be a public_id, so GET/HEAD on it still deliver.
+        .service(Endpoint::new("/v1/image/sign").post(image::sign).get(image::deliver).done())
+        .service(Endpoint::new("/v1/image/{tail:.+}").get(image::deliver).done());
+}
+
+/// The separate metrics listener (`server.metrics_listen`): Prometheus without credentials, nothing else.
+pub fn configure_metrics_listener(cfg: &mut web::ServiceConfig) {
+    cfg.service(Endpoint::new("/metrics").get(ops::metrics_open).done())
+        .service(Endpoint::new("/healthz").get(ops::healthz).done());
+}
+
+/// Every path registered in the route table, as `'static` strings, so the metrics label of a
+/// request is looked up, never allocated, and can only ever be one of these.
+fn route_labels() -> &'static RwLock<HashSet<&'static str>> {
+    static LABELS: OnceLock<RwLock<HashSet<&'static str>>> = OnceLock::new();
+    LABELS.get_or_init(Default::default)
+}
+
+/// The metrics label for a request: its route's pattern from the table, or "unmatched".
+pub fn route_label(req: &HttpRequest) -> &'static str {
+    let labels = route_labels().read().unwrap_or_else(|e| e.into_inner());
+    req.match_name().and_then(|name| labels.get(name).copied()).unwrap_or("unmatched")
+}
+
+/// One path and the methods it answers.
+struct Endpoint {
+    resource: Resource,
+    allow: Vec<Method>,
+}
+
+impl Endpoint {
+    fn new(path: &'static str) -> Self {
+        route_labels().write().unwrap_or_else(|e| e.into_inner()).insert(path);
+        Endpoint { resource: resource(path).name(path), allow: Vec::new() }
+    }
+
+    fn method<F, Args>(mut self, methods: &[Method], handler: F) -> Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        let methods = methods.to_vec();
+        self.allow.extend(methods.iter().cloned());
+        let accepts = guard::fn_guard(move |ctx| methods.contains(&ctx.head().method));
+        self.resource = self.resource.route(web::route().guard(accepts).to(handler));
+        self
+    }
+
+    /// GET, and HEAD with the same handler (actix-http sends no body for HEAD).
+    fn get<F, Args>(self, handler: F) -> Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.method(&[Method::GET, Method::HEAD], handler)
+    }
+
+    fn post<F, Args>(self, handler: F) -> Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.method(&[Method::POST], handler)
+    }
+
+    fn patch<F, Args>(self, handler: F) -> Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.method(&[Method::PATCH], handler)
+    }
+
+    fn delete<F, Args>(self, handler: F) -> Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.method(&[Method::DELETE], handler)
+    }
+
+    /// The resource, answering any other method with 405 and the `Allow` list (RFC 9110 §15.5.6).
+    fn done(self) -> Resource {
+        let allow = HeaderValue::from_str(&self.allow.iter().map(Method::as_str).collect::<Vec<_>>().join(", ")).expect("method names are valid header text");
+        self.resource.default_service(web::to(move || {
+            let allow = allow.clone();
+            async move {
+                let mut res = status_response(StatusCode::METHOD_NOT_ALLOWED, None);
+                res.headers_mut().insert(header::ALLOW, allow);
+                res
+            }
+        }))
+    }
 }

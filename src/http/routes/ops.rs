@@ -3,6 +3,7 @@ use actix_web::{web, HttpResponse};
 use imgcloud_actors::auth::Ping;
 use serde_json::json;
 
+use crate::http::extract::Admin;
 use crate::state::{ask, AppState};
 
 pub async fn healthz() -> HttpResponse {
@@ -24,7 +25,17 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
-pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+/// Prometheus text on the public listener: admins only, since series name routes and traffic.
+pub async fn metrics(_admin: Admin, state: web::Data<AppState>) -> HttpResponse {
+    render_metrics(&state)
+}
+
+/// Prometheus text on the separate `server.metrics_listen` address, which the operator keeps private.
+pub async fn metrics_open(state: web::Data<AppState>) -> HttpResponse {
+    render_metrics(&state)
+}
+
+fn render_metrics(state: &AppState) -> HttpResponse {
     let text = state.metrics.as_ref().map(|h| h.render()).unwrap_or_default();
     HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(text)
 }
