@@ -105,7 +105,7 @@ impl AuthStore {
         let email = email.map(Email::parse).transpose()?;
         let hash = password.map(Password::parse).transpose()?.map(|p| self.hash_password(&p)).transpose()?;
         let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         if role == Some(Role::User) && current.role == Role::Admin {
             let admins: i64 = tx.query_row("SELECT COUNT(*) FROM users WHERE role = 'admin'", [], |r| r.get(0))?;
             if admins <= 1 {
@@ -134,7 +134,7 @@ impl AuthStore {
     pub fn delete_user(&self, id: i64) -> DomainResult<()> {
         let target = self.get_user(id)?;
         let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         if target.role == Role::Admin {
             let admins: i64 = tx.query_row("SELECT COUNT(*) FROM users WHERE role = 'admin'", [], |r| r.get(0))?;
             if admins <= 1 {

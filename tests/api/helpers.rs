@@ -15,6 +15,8 @@ pub struct TestApp {
     /// The credential-free metrics listener, when `IMGCLOUD_SERVER__METRICS_LISTEN` was set.
     pub metrics_base: Option<String>,
     pub dir: tempfile::TempDir,
+    /// One admin session for reading /metrics, so polling tests do not spend the login rate limit.
+    metrics_reader: std::sync::OnceLock<Client>,
 }
 
 impl Drop for TestApp {
@@ -74,7 +76,7 @@ pub fn spawn_in(dir: tempfile::TempDir, env: &[(&str, &str)]) -> TestApp {
             _ => break addr,
         }
     };
-    let app = TestApp { child, base, metrics_base, dir };
+    let app = TestApp { child, base, metrics_base, dir, metrics_reader: std::sync::OnceLock::new() };
     let deadline = Instant::now() + Duration::from_secs(20);
     while Instant::now() < deadline {
         if app.client().get(app.url("/healthz")).send().is_ok_and(|r| r.status() == 200) {
@@ -206,7 +208,7 @@ impl TestApp {
 
     /// The Prometheus text, read with an admin session (the public /metrics needs one).
     pub fn metrics_text(&self) -> String {
-        let r = self.admin().get(self.url("/metrics")).send().unwrap();
+        let r = self.metrics_reader.get_or_init(|| self.admin()).get(self.url("/metrics")).send().unwrap();
         assert_eq!(r.status(), 200, "admin reads /metrics");
         r.text().unwrap()
     }
