@@ -2,11 +2,27 @@
 # Fetches real third-party test images for the engine's golden tests into tests/fixtures/cache/.
 # Sources are package registries only: Pillow's sdist (PyPI), Debian's gdk-pixbuf-tests and
 # libgs-common (Ghostscript's ICC profiles: Adobe RGB compatible and a CMYK press profile).
-# Idempotent: files already present are kept, so a second run takes well under a second.
+# Every file is pinned by its SHA-256 in tests/fixtures/SHA256SUMS (committed). A cached file is
+# kept only while it matches; a missing, empty or changed one makes its source be fetched again,
+# and the whole cache is checked with `sha256sum -c` before the script succeeds. So a second run
+# takes well under a second, and a corrupted cache or an upstream change fails loudly.
+# `--write-sums` fetches what is missing and rewrites the list from the cache: only after
+# deliberately changing a version or a file list, and after looking at the new files.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="$ROOT/tests/fixtures/cache"
+SUMS="$ROOT/tests/fixtures/SHA256SUMS"
+WRITE_SUMS=0
+case "${1:-}" in
+  "") ;;
+  --write-sums) WRITE_SUMS=1 ;;
+  *) echo "usage: $0 [--write-sums]" >&2; exit 2 ;;
+esac
+if ((!WRITE_SUMS)) && [[ ! -f "$SUMS" ]]; then
+  echo "$SUMS is missing: it is committed with the repository" >&2
+  exit 1
+fi
 PILLOW_VERSION="11.0.0"
 mkdir -p "$CACHE"
 
@@ -29,9 +45,25 @@ GDK_FILES=(
 )
 GS_FILES=(a98.icc default_cmyk.icc)
 
-missing() {
-  local f
-  for f in "$@"; do [[ -s "$CACHE/$f" ]] || return 0; done
+# The pinned SHA-256 of a fixture, from $SUMS.
+pinned() {
+  awk -v f="$1" '$2 == f || $2 == "*" f { print $1 }' "$SUMS"
+}
+
+# True when any of the files must be fetched: absent, empty, or (unless rewriting the list) not
+# matching its pinned hash. A file with no pin is an error: every fixture is pinned.
+stale() {
+  local f want
+  for f in "$@"; do
+    [[ -s "$CACHE/$f" ]] || return 0
+    ((WRITE_SUMS)) && continue
+    want="$(pinned "$f")"
+    [[ -n "$want" ]] || { echo "$f has no SHA-256 in $SUMS (run $0 --write-sums after checking it)" >&2; exit 1; }
+    if [[ "$(sha256sum <"$CACHE/$f" | cut -d' ' -f1)" != "$want" ]]; then
+      echo "cached $f does not match its pinned SHA-256: fetching it again" >&2
+      return 0
+    fi
+  done
   return 1
 }
 
@@ -46,7 +78,7 @@ apt_fetch() {
   fi
 }
 
-if missing "${PILLOW_FILES[@]}"; then
+if stale "${PILLOW_FILES[@]}"; then
   echo "fetching Pillow $PILLOW_VERSION sdist (PyPI) ..."
   PIP=(pip)
   command -v pip >/dev/null 2>&1 || PIP=(python3 -m pip)
@@ -60,7 +92,7 @@ if missing "${PILLOW_FILES[@]}"; then
   done
 fi
 
-if missing "${GDK_FILES[@]}"; then
+if stale "${GDK_FILES[@]}"; then
   echo "fetching Debian gdk-pixbuf-tests ..."
   apt_fetch gdk-pixbuf-tests
   dpkg-deb -x "$TMP"/gdk-pixbuf-tests_*.deb "$TMP/gdk"
@@ -69,7 +101,7 @@ if missing "${GDK_FILES[@]}"; then
   done
 fi
 
-if missing "${GS_FILES[@]}"; then
+if stale "${GS_FILES[@]}"; then
   echo "fetching Debian libgs-common ..."
   apt_fetch libgs-common
   dpkg-deb -x "$TMP"/libgs-common_*.deb "$TMP/gs"
@@ -78,7 +110,23 @@ if missing "${GS_FILES[@]}"; then
   done
 fi
 
-echo "fixtures in $CACHE:"
-for f in "${PILLOW_FILES[@]}" "${GDK_FILES[@]}" "${GS_FILES[@]}"; do
+ALL_FILES=("${PILLOW_FILES[@]}" "${GDK_FILES[@]}" "${GS_FILES[@]}")
+if ((WRITE_SUMS)); then
+  (cd "$CACHE" && sha256sum "${ALL_FILES[@]}") >"$SUMS"
+  echo "wrote $SUMS"
+fi
+# Every pinned file, fetched now or cached, must match; anything else stops the test run here.
+if ! (cd "$CACHE" && sha256sum --check --strict --quiet "$SUMS"); then
+  echo "the files above were just fetched and still differ from their pins in $SUMS:" >&2
+  echo "upstream changed them or the download was tampered with. Review them; only then run $0 --write-sums." >&2
+  exit 1
+fi
+if [[ "$(wc -l <"$SUMS")" -ne "${#ALL_FILES[@]}" ]]; then
+  echo "$SUMS pins $(wc -l <"$SUMS") files but the script fetches ${#ALL_FILES[@]}: run $0 --write-sums" >&2
+  exit 1
+fi
+
+echo "fixtures in $CACHE (SHA-256 checked against ${SUMS#"$ROOT"/}):"
+for f in "${ALL_FILES[@]}"; do
   printf '  %-28s %9d bytes\n' "$f" "$(stat -c %s "$CACHE/$f")"
 done

@@ -506,12 +506,11 @@ mod tests {
 
     #[test]
     fn pixel_flood_is_refused_from_the_header() {
-        let t = std::time::Instant::now();
+        // A header with no pixel data at all: the refusal cannot have come from a decode.
         match probe(&jpeg_with_sof(64250, 64250, None)) {
             Err(EngineError::TooManyPixels { width: 64250, height: 64250, limit: 100_000_000, .. }) => {}
             other => panic!("{other:?}"),
         }
-        assert!(t.elapsed().as_millis() < 50);
         assert!(matches!(probe_with_limit(&jpeg_with_sof(100, 100, None), 9_999), Err(EngineError::TooManyPixels { .. })));
     }
 

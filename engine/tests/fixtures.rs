@@ -17,6 +17,25 @@ pub fn fixture(name: &str) -> Vec<u8> {
     })
 }
 
+/// The container `b` really is, read from its magic numbers, named as in `f_`. Written apart from
+/// the engine's own sniffer so that a wrong `Rendered::format` or content type cannot vouch for itself.
+pub fn sniff_format(b: &[u8]) -> Option<&'static str> {
+    let at = |range: std::ops::Range<usize>| b.get(range).unwrap_or_default();
+    if b.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("jpg")
+    } else if b.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("png")
+    } else if at(0..4) == b"RIFF" && at(8..12) == b"WEBP" {
+        Some("webp")
+    } else if b.starts_with(b"GIF87a") || b.starts_with(b"GIF89a") {
+        Some("gif")
+    } else if at(4..8) == b"ftyp" && matches!(at(8..12), b"avif" | b"avis") {
+        Some("avif")
+    } else {
+        None
+    }
+}
+
 pub fn decode(bytes: &[u8]) -> DynamicImage {
     image::load_from_memory(bytes).unwrap_or_else(|e| panic!("output does not decode: {e}"))
 }

@@ -6,6 +6,7 @@ mod auth;
 mod cli;
 mod delivery;
 mod edge;
+mod formats;
 mod keys;
 mod resilience;
 mod security_startup;
