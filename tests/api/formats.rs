@@ -3,24 +3,10 @@ use image::{ImageEncoder, ImageFormat};
 
 use crate::helpers::*;
 
-/// The container `b` really is, read from its magic numbers and named as in `f_`. The
-/// Content-Type is the server's claim; this is the check of that claim.
-pub fn sniff_format(b: &[u8]) -> Option<&'static str> {
-    let at = |range: std::ops::Range<usize>| b.get(range).unwrap_or_default();
-    if b.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Some("jpg")
-    } else if b.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some("png")
-    } else if at(0..4) == b"RIFF" && at(8..12) == b"WEBP" {
-        Some("webp")
-    } else if b.starts_with(b"GIF87a") || b.starts_with(b"GIF89a") {
-        Some("gif")
-    } else if at(4..8) == b"ftyp" && matches!(at(8..12), b"avif" | b"avis") {
-        Some("avif")
-    } else {
-        None
-    }
-}
+#[path = "../support/containers.rs"]
+mod containers;
+pub use containers::sniff_format;
+use containers::{jpeg_segments, png_chunks, webp_chunks};
 
 /// GETs `path` (with `Accept` when given), asserts 200, and returns the Content-Type and the body.
 fn fetch(app: &TestApp, path: &str, accept: Option<&str>) -> (String, Vec<u8>) {
@@ -205,37 +191,7 @@ fn webp_with_metadata() -> Vec<u8> {
 }
 
 fn jpeg_app_segments(b: &[u8]) -> Vec<u8> {
-    let mut out = vec![];
-    let mut i = 2;
-    while i + 4 <= b.len() && b[i] == 0xFF && b[i + 1] != 0xDA {
-        if (0xE1..=0xEF).contains(&b[i + 1]) {
-            out.push(b[i + 1]);
-        }
-        i += 2 + usize::from(u16::from_be_bytes([b[i + 2], b[i + 3]]));
-    }
-    out
-}
-
-fn png_chunk_types(b: &[u8]) -> Vec<String> {
-    let mut out = vec![];
-    let mut i = 8;
-    while i + 8 <= b.len() {
-        let len = u32::from_be_bytes(b[i..i + 4].try_into().unwrap()) as usize;
-        out.push(String::from_utf8_lossy(&b[i + 4..i + 8]).into_owned());
-        i += 12 + len;
-    }
-    out
-}
-
-fn webp_chunk_types(b: &[u8]) -> Vec<String> {
-    let mut out = vec![];
-    let mut i = 12;
-    while i + 8 <= b.len() {
-        let len = u32::from_le_bytes(b[i + 4..i + 8].try_into().unwrap()) as usize;
-        out.push(String::from_utf8_lossy(&b[i..i + 4]).into_owned());
-        i += 8 + len + (len & 1);
-    }
-    out
+    jpeg_segments(b).into_iter().map(|(m, _)| m).filter(|m| (0xE1..=0xEF).contains(m)).collect()
 }
 
 /// Every metadata carrier found in `b`: raw markers anywhere, plus the container's own
@@ -250,9 +206,9 @@ fn metadata_in(b: &[u8]) -> Vec<String> {
     match sniff_format(b) {
         Some("jpg") => found.extend(jpeg_app_segments(b).iter().map(|m| format!("APP{}", m - 0xE0))),
         Some("png") => {
-            found.extend(png_chunk_types(b).into_iter().filter(|c| ["eXIf", "iCCP", "iTXt", "zTXt", "tEXt"].contains(&c.as_str())))
+            found.extend(png_chunks(b).into_iter().filter(|c| ["eXIf", "iCCP", "iTXt", "zTXt", "tEXt"].contains(&c.as_str())))
         }
-        Some("webp") => found.extend(webp_chunk_types(b).into_iter().filter(|c| ["EXIF", "XMP ", "ICCP"].contains(&c.as_str()))),
+        Some("webp") => found.extend(webp_chunks(b).into_iter().filter(|c| ["EXIF", "XMP ", "ICCP"].contains(&c.as_str()))),
         other => panic!("unexpected container {other:?}"),
     }
     found
