@@ -14,4 +14,5 @@ mod security_catalog;
 mod security_delivery;
 mod security_auth;
 mod security_edge;
+mod sign_objects;
 mod users;

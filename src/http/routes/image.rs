@@ -146,9 +146,56 @@ fn respond(r: &Rendition, headers: impl Fn(&mut actix_web::HttpResponseBuilder))
 pub struct SignBody {
     public_id: String,
     #[serde(default)]
-    transform: Option<String>,
+    transform: Option<TransformField>,
     #[serde(default)]
     ttl_seconds: Option<i64>,
+}
+
+/// `transform` in a sign request: the URL grammar's string (`"w_200,c_fill"`), or the same keys as a
+/// JSON object (`{"w": 200, "c": "fill"}`), which REST readers of the docs reach for first.
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub enum TransformField {
+    Text(String),
+    Object(serde_json::Map<String, serde_json::Value>),
+}
+
+impl TransformField {
+    /// Both forms go through the one grammar, so ranges, canonical order and error messages are the URL's own.
+    fn into_transform(self) -> Result<Transform, DomainError> {
+        let text = match self {
+            TransformField::Text(t) => t.trim().to_string(),
+            TransformField::Object(m) => object_as_grammar(&m)?,
+        };
+        if text.is_empty() {
+            return Ok(Transform::default());
+        }
+        Ok(Transform::parse(&text)?)
+    }
+}
+
+/// `{"w": 200, "gr": true, "dpr": null}` -> `w_200,gr_1`. null and false leave a key out; numbers and
+/// strings are written as the grammar's values. Separators inside a key or value would smuggle in
+/// another item, so they are refused here rather than parsed.
+fn object_as_grammar(m: &serde_json::Map<String, serde_json::Value>) -> Result<String, DomainError> {
+    use serde_json::Value;
+    let bad = |k: &str, why: &str| DomainError::Invalid(format!("invalid transform: {k}: {why}"));
+    let mut items = Vec::with_capacity(m.len());
+    for (k, v) in m {
+        if k.is_empty() || !k.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(bad(k, "unknown transform key"));
+        }
+        let value = match v {
+            Value::Null | Value::Bool(false) => continue,
+            Value::Bool(true) => "1".to_string(),
+            Value::Number(n) => n.to_string(),
+            Value::String(s) if s.contains([',', '/']) => return Err(bad(k, "value must not contain ',' or '/'")),
+            Value::String(s) => s.clone(),
+            Value::Array(_) | Value::Object(_) => return Err(bad(k, "value must be a number, a string or true")),
+        };
+        items.push(format!("{k}_{value}"));
+    }
+    Ok(items.join(","))
 }
 
 pub async fn sign(Authenticated(p): Authenticated, state: web::Data<AppState>, body: web::Json<SignBody>) -> ApiResult<HttpResponse> {
@@ -157,10 +204,7 @@ pub async fn sign(Authenticated(p): Authenticated, state: web::Data<AppState>, b
     if !(1..=604_800).contains(&ttl) {
         return Err(ApiError(DomainError::Invalid(format!("ttl_seconds must be from 1 to 604800 (got {ttl})"))));
     }
-    let transform = match b.transform.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        Some(t) => Transform::parse(t).map_err(DomainError::from)?,
-        None => Transform::default(),
-    };
+    let transform = b.transform.map(TransformField::into_transform).transpose()?.unwrap_or_default();
     let public_id = PublicId::parse(&b.public_id)?;
     let asset = ask("catalog", &state.catalog, GetManaged { caller: p.user, public_id: public_id.as_str().to_string() }).await?;
     let path = if transform.is_identity() {
