@@ -29,14 +29,19 @@ py="$venv/bin/python"
 
 echo "== install from the repo path (pip install ./sdk/python)"
 "$py" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps "$here"
+"$py" -m pip check
+(cd / && "$py" -c 'import cloudimg, sys; print("cloudimg", cloudimg.__version__, "from", cloudimg.__file__)')
 
 echo "== mypy --strict"
 (cd "$here" && "$py" -m mypy --strict src tests/typecheck_snippet.py)
 
 echo "== build the wheel"
 rm -rf "$here/dist"
-"$py" -m build --wheel --no-isolation --outdir "$here/dist" "$here" >/dev/null
-ls "$here"/dist/imgcloud_sdk-*.whl
+"$py" -m build --wheel --no-isolation --outdir "$here/dist" "$here" >"$venv/build.log" 2>&1 || { cat "$venv/build.log" >&2; exit 1; }
+wheel="$(ls "$here"/dist/imgcloud_sdk-*-py3-none-any.whl)"
+"$py" -m zipfile -l "$wheel" | grep -q 'cloudimg/py.typed' || { echo "py.typed missing from $wheel" >&2; exit 1; }
+echo "$wheel"
+rm -rf "$here/src/"*.egg-info "$here/build"
 
 echo "== pytest"
 cd "$here"
