@@ -33,7 +33,12 @@ echo "== install from the repo path (pip install ./sdk/python)"
 (cd / && "$py" -c 'import cloudimg, sys; print("cloudimg", cloudimg.__version__, "from", cloudimg.__file__)')
 
 echo "== mypy --strict"
-(cd "$here" && "$py" -m mypy --strict src tests/typecheck_snippet.py)
+(cd "$here" && "$py" -m mypy --strict --no-incremental --cache-dir=/dev/null src tests/typecheck_snippet.py)
+if (cd "$here" && "$py" -m mypy --strict --no-incremental --cache-dir=/dev/null tests/typecheck_bad.py >"$venv/mypy-bad.log" 2>&1); then
+  echo "mypy --strict accepted tests/typecheck_bad.py (an unknown crop mode and key)" >&2; exit 1
+fi
+grep -q 'c=\|"stretch"\|Literal' "$venv/mypy-bad.log" && grep -q 'width' "$venv/mypy-bad.log" \
+  || { cat "$venv/mypy-bad.log" >&2; echo "mypy rejected typecheck_bad.py for another reason" >&2; exit 1; }
 
 echo "== build the wheel"
 rm -rf "$here/dist"

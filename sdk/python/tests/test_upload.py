@@ -75,3 +75,11 @@ def test_40mb_file_object_is_streamed_with_flat_memory(cli: Cloudimg, tmp_path: 
     # The whole file never sits in Python memory: the peak stays a small fraction of it.
     assert peak < 8_000_000, f"peak Python allocation {peak} bytes while uploading {size} bytes"
     cli.delete_asset("big/streamed")
+
+
+def test_file_object_is_sent_from_its_current_position(cli: Cloudimg) -> None:
+    data = png_bytes(9, 7)
+    f = io.BytesIO(b"HEADER-TO-SKIP" + data)
+    f.seek(len(b"HEADER-TO-SKIP"))
+    a = cli.upload(f)
+    assert (a["bytes"], a["width"], a["height"]) == (len(data), 9, 7)

@@ -21,7 +21,7 @@ from ._errors import (
     UnsupportedMediaTypeError,
 )
 from ._transform import canonical_transform
-from ._types import Asset, AssetPage, Usage
+from ._types import Asset, AssetPage, TransformParams, Usage
 
 __all__ = [
     "__version__",
@@ -31,6 +31,7 @@ __all__ = [
     "Asset",
     "AssetPage",
     "Usage",
+    "TransformParams",
     "CloudimgError",
     "TransformError",
     "CloudimgConnectionError",

@@ -11,14 +11,22 @@ import os
 import random
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import IO, Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import IO, TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 from urllib.parse import quote
 
 import httpx
 
 from ._errors import APIStatusError, CloudimgError, error_class
 from ._transform import canonical_transform
-from ._types import Asset, AssetPage, Usage
+from ._types import TransformParams
+
+if TYPE_CHECKING:
+    import sys
+
+    if sys.version_info >= (3, 11):
+        from typing import Unpack
+    else:
+        from typing_extensions import Unpack
 
 __version__ = "0.1.0"
 
@@ -85,7 +93,24 @@ class UploadFile:
         stream: IO[bytes] = src
         if self.start is not None:
             stream.seek(self.start)
-        return stream, False
+        if self.start == 0:
+            return stream, False
+        # httpx rewinds file objects to 0 and sizes them from the file descriptor: a stream that
+        # cannot seek, or one handed over mid-file, is sent from where it stands, chunked.
+        return _ReadOnly(stream), False  # type: ignore[return-value]
+
+
+class _ReadOnly:
+    """Hides seek/tell/fileno so httpx streams from the current position without a length."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+
+    def read(self, size: int = -1) -> bytes:
+        return self._stream.read(size)
+
+    def close(self) -> None:
+        pass
 
 
 def _env(name: str) -> Optional[str]:
@@ -203,12 +228,12 @@ class BaseClient:
 
     # -- URLs (no network) -----------------------------------------------------------------
 
-    def url_for(self, public_id: str, **transform: Any) -> str:
+    def url_for(self, public_id: str, **transform: Unpack[TransformParams]) -> str:
         """Delivery URL with the canonical transform, e.g. `.../v1/image/w_400,h_400,c_fill/photo-3a7f`.
 
         Validates eagerly: raises TransformError naming the key and its allowed range.
         """
-        t = canonical_transform(transform)
+        t = canonical_transform(dict(transform))
         return f"{self.base_url}/v1/image/{t + '/' if t else ''}{_id_path(public_id)}"
 
     # -- calls -----------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """JSON shapes the server answers (fields may be added by the server, never renamed)."""
 from __future__ import annotations
 
-from typing import List, Optional, TypedDict
+from typing import List, Literal, Optional, TypedDict, Union
 
 
 class Asset(TypedDict):
@@ -30,3 +30,18 @@ class Usage(TypedDict):
     asset_count: int
     bandwidth_bytes: int
     requests: int
+
+
+class TransformParams(TypedDict, total=False):
+    """Transform keys for url_for(**transform) and signed_url(transform=...); None leaves a key out."""
+
+    w: Optional[int]
+    h: Optional[int]
+    c: Optional[Literal["fit", "fill", "cover", "contain", "inside", "outside", "thumb"]]
+    q: Optional[int]
+    f: Optional[Literal["auto", "jpg", "jpeg", "png", "webp", "avif", "gif"]]
+    dpr: Union[float, str, None]
+    gr: Union[bool, int, None]
+    bl: Union[float, str, None]
+    r: Optional[int]
+    bg: Optional[str]
