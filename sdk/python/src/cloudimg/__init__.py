@@ -21,7 +21,7 @@ from ._errors import (
     UnsupportedMediaTypeError,
 )
 from ._transform import canonical_transform
-from ._types import Asset, AssetPage, TransformParams, Usage
+from ._types import Asset, AssetPage, TransformParams, Usage, Visibility
 
 __all__ = [
     "__version__",
@@ -32,6 +32,7 @@ __all__ = [
     "AssetPage",
     "Usage",
     "TransformParams",
+    "Visibility",
     "CloudimgError",
     "TransformError",
     "CloudimgConnectionError",

@@ -18,7 +18,7 @@ import httpx
 
 from ._errors import APIStatusError, CloudimgError, error_class
 from ._transform import canonical_transform
-from ._types import TransformParams
+from ._types import TransformParams, Visibility
 
 if TYPE_CHECKING:
     import sys
@@ -245,7 +245,7 @@ class BaseClient:
         public_id: Optional[str],
         folder: Optional[str],
         tags: Optional[Tags],
-        visibility: Optional[str],
+        visibility: Optional[Visibility],
         overwrite: bool,
         filename: Optional[str],
         retry: Optional[bool],
@@ -273,7 +273,7 @@ class BaseClient:
         return Call("GET", f"/v1/assets/{_id_path(public_id)}")
 
     def _update_asset_call(
-        self, public_id: str, *, tags: Optional[Tags], folder: Optional[str], visibility: Optional[str]
+        self, public_id: str, *, tags: Optional[Tags], folder: Optional[str], visibility: Optional[Visibility]
     ) -> Call:
         body: Dict[str, Any] = {}
         if tags is not None:
@@ -320,7 +320,7 @@ def list_filters(
     folder_prefix: Optional[str],
     tags: Optional[Tags],
     prefix: Optional[str],
-    visibility: Optional[str],
+    visibility: Optional[Visibility],
     limit: Optional[int],
     cursor: Optional[str],
     extra: Mapping[str, Any],

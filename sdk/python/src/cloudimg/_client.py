@@ -20,7 +20,7 @@ from ._base import (
     raise_for_status,
 )
 from ._errors import APIStatusError, CloudimgConnectionError, CloudimgError, CloudimgTimeoutError
-from ._types import Asset, AssetPage, Usage
+from ._types import Asset, AssetPage, Usage, Visibility
 
 
 def _request_args(client: BaseClient, call: Call) -> Tuple[Dict[str, Any], Optional[IO[bytes]], bool]:
@@ -118,7 +118,7 @@ class Cloudimg(BaseClient):
         public_id: Optional[str] = None,
         folder: Optional[str] = None,
         tags: Optional[Tags] = None,
-        visibility: Optional[str] = None,
+        visibility: Optional[Visibility] = None,
         overwrite: bool = False,
         filename: Optional[str] = None,
         retry: Optional[bool] = None,
@@ -141,7 +141,7 @@ class Cloudimg(BaseClient):
         *,
         tags: Optional[Tags] = None,
         folder: Optional[str] = None,
-        visibility: Optional[str] = None,
+        visibility: Optional[Visibility] = None,
     ) -> Asset:
         """Changes only what is passed; tags as a list or a comma string replace the asset's tags."""
         result: Asset = self._send(
@@ -159,7 +159,7 @@ class Cloudimg(BaseClient):
         folder_prefix: Optional[str] = None,
         tags: Optional[Tags] = None,
         prefix: Optional[str] = None,
-        visibility: Optional[str] = None,
+        visibility: Optional[Visibility] = None,
         limit: Optional[int] = None,
         cursor: Optional[str] = None,
         **extra: Any,
@@ -176,7 +176,7 @@ class Cloudimg(BaseClient):
         folder_prefix: Optional[str] = None,
         tags: Optional[Tags] = None,
         prefix: Optional[str] = None,
-        visibility: Optional[str] = None,
+        visibility: Optional[Visibility] = None,
         limit: Optional[int] = None,
         **extra: Any,
     ) -> Iterator[Asset]:
@@ -270,7 +270,7 @@ class AsyncCloudimg(BaseClient):
         public_id: Optional[str] = None,
         folder: Optional[str] = None,
         tags: Optional[Tags] = None,
-        visibility: Optional[str] = None,
+        visibility: Optional[Visibility] = None,
         overwrite: bool = False,
         filename: Optional[str] = None,
         retry: Optional[bool] = None,
@@ -292,7 +292,7 @@ class AsyncCloudimg(BaseClient):
         *,
         tags: Optional[Tags] = None,
         folder: Optional[str] = None,
-        visibility: Optional[str] = None,
+        visibility: Optional[Visibility] = None,
     ) -> Asset:
         result: Asset = await self._send(
             self._update_asset_call(public_id, tags=tags, folder=folder, visibility=visibility)
@@ -309,7 +309,7 @@ class AsyncCloudimg(BaseClient):
         folder_prefix: Optional[str] = None,
         tags: Optional[Tags] = None,
         prefix: Optional[str] = None,
-        visibility: Optional[str] = None,
+        visibility: Optional[Visibility] = None,
         limit: Optional[int] = None,
         cursor: Optional[str] = None,
         **extra: Any,
@@ -325,7 +325,7 @@ class AsyncCloudimg(BaseClient):
         folder_prefix: Optional[str] = None,
         tags: Optional[Tags] = None,
         prefix: Optional[str] = None,
-        visibility: Optional[str] = None,
+        visibility: Optional[Visibility] = None,
         limit: Optional[int] = None,
         **extra: Any,
     ) -> AsyncIterator[Asset]:

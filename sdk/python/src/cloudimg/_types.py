@@ -4,12 +4,15 @@ from __future__ import annotations
 from typing import List, Literal, Optional, TypedDict, Union
 
 
+Visibility = Literal["public", "private"]
+
+
 class Asset(TypedDict):
     public_id: str
     url: str
     folder: str
     tags: List[str]
-    visibility: str
+    visibility: Visibility
     format: str
     width: int
     height: int
