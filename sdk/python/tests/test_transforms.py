@@ -1,0 +1,75 @@
+"""The SDK's transform strings agree byte for byte with the server's shared vectors."""
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, List
+
+import pytest
+
+from cloudimg import Cloudimg, TransformError, canonical_transform
+
+from conftest import VECTORS_DIR
+
+
+def load(name: str) -> List[Dict[str, Any]]:
+    path = VECTORS_DIR / name
+    vectors: List[Dict[str, Any]] = json.loads(path.read_text())
+    assert vectors, f"{path} is empty"
+    return vectors
+
+
+STRING_VECTORS = load("transforms.json")
+OBJECT_VECTORS = load("transform_objects.json")
+
+
+@pytest.mark.parametrize("v", STRING_VECTORS, ids=lambda v: repr(v["input"]))
+def test_string_vectors(v: Dict[str, Any]) -> None:
+    if "canonical" in v:
+        assert canonical_transform(v["input"]) == v["canonical"]
+    else:
+        with pytest.raises(TransformError) as e:
+            canonical_transform(v["input"])
+        assert (e.value.key or "") == v["error"]
+
+
+@pytest.mark.parametrize("v", OBJECT_VECTORS, ids=lambda v: json.dumps(v["object"]))
+def test_object_vectors(v: Dict[str, Any]) -> None:
+    cli = Cloudimg(base_url="https://img-cloud.org/")
+    if "canonical" in v:
+        assert canonical_transform(v["object"]) == v["canonical"]
+        t = v["canonical"]
+        expected = f"https://img-cloud.org/v1/image/{t + '/' if t else ''}photo-3a7f9c81b2e4"
+        assert cli.url_for("photo-3a7f9c81b2e4", **v["object"]) == expected
+    else:
+        with pytest.raises(TransformError) as e:
+            canonical_transform(v["object"])
+        assert (e.value.key or "") == v["error"]
+        with pytest.raises(TransformError):
+            cli.url_for("photo-3a7f9c81b2e4", **v["object"])
+
+
+def test_docs_url_for_examples() -> None:
+    cli = Cloudimg(base_url="https://img-cloud.org")
+    assert (
+        cli.url_for("photo-3a7f9c81b2e4", w=400, h=400, c="fill", f="webp")
+        == "https://img-cloud.org/v1/image/w_400,h_400,c_fill,f_webp/photo-3a7f9c81b2e4"
+    )
+    assert (
+        cli.url_for("photo-3a7f9c81b2e4", w=400, h=400, c="fill", f="webp", q=80)
+        == "https://img-cloud.org/v1/image/w_400,h_400,c_fill,q_80,f_webp/photo-3a7f9c81b2e4"
+    )
+    assert cli.url_for("gallery/photo-3a7f9c81b2e4") == "https://img-cloud.org/v1/image/gallery/photo-3a7f9c81b2e4"
+
+
+def test_errors_name_the_key_and_its_range() -> None:
+    cli = Cloudimg(base_url="https://img-cloud.org")
+    with pytest.raises(TransformError, match=r"^w must be an integer from 1 to 4000 \(got 5000\)$") as e:
+        cli.url_for("x", w=5000)
+    assert e.value.key == "w"
+    assert isinstance(e.value, ValueError)
+    with pytest.raises(TransformError, match="c must be one of fit, fill, cover, contain, inside, outside, thumb"):
+        cli.url_for("x", c="stretch")
+    with pytest.raises(TransformError, match="unknown transform key 'width'"):
+        cli.url_for("x", width=400)
+    with pytest.raises(TransformError, match="each side after dpr must be at most 4000 px"):
+        cli.url_for("x", w=4000, dpr=2)
