@@ -311,3 +311,4 @@ module.exports = {
   ...errors,
 };
 delete module.exports.errorClassFor;
+module.exports.default = module.exports;
