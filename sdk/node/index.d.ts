@@ -1,4 +1,6 @@
 // Type definitions for cloudimg (the img-cloud Node.js SDK).
+/// <reference types="node" />
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 
 export declare const VERSION: string;
 
@@ -74,7 +76,7 @@ export type UploadSource =
   | Uint8Array
   | ArrayBuffer
   | Blob
-  | ReadableStream<Uint8Array>
+  | WebReadableStream<Uint8Array>
   | NodeJS.ReadableStream
   | AsyncIterable<Uint8Array | string>;
 
