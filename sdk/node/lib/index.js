@@ -4,7 +4,10 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const crypto = require('node:crypto');
+const http = require('node:http');
+const https = require('node:https');
 const { Readable } = require('node:stream');
+const { pipeline } = require('node:stream/promises');
 const errors = require('./errors');
 const { TransformError, canonicalTransform } = require('./transform');
 
@@ -35,6 +38,42 @@ function tagsText(tags) {
   if (tags === undefined || tags === null) return undefined;
   if (Array.isArray(tags)) return tags.map(String).join(',');
   return String(tags);
+}
+
+// Streamed request bodies go through node:http(s) with pipeline(), which waits for the socket to
+// drain: Node's fetch (undici) reads a streamed body ahead without bound, so a 40 MB upload would
+// sit in memory whole. Answers look like the fetch Response parts _request uses.
+function sendStreamed(method, url, headers, iterable, signal) {
+  const u = new URL(url);
+  const mod = u.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = mod.request(u, { method, headers, signal });
+    const source = Readable.from(iterable, { objectMode: false, highWaterMark: 64 * 1024 });
+    // The server may answer early (413, 415, 429) and close while the body is still going out;
+    // the answer is what counts, so a late EPIPE on that socket must not crash the process.
+    req.on('socket', (socket) => socket.on('error', () => {}));
+    req.on('response', (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        source.destroy();
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({
+          status: res.statusCode,
+          statusText: res.statusMessage || '',
+          ok: res.statusCode >= 200 && res.statusCode < 300,
+          headers: { get: (name) => { const v = res.headers[name.toLowerCase()]; return v === undefined ? null : String(v); } },
+          text: async () => text,
+        });
+      });
+    });
+    req.on('error', reject);
+    pipeline(source, req).catch((e) => {
+      // The server may answer (413, 415, 429) before reading the whole body; keep that answer.
+      if (!req.destroyed || !req.res) reject(e);
+    });
+  });
 }
 
 function multipartEscape(s) {
@@ -94,9 +133,8 @@ class Client {
         init.headers['content-type'] = 'application/json';
       } else if (makeBody) {
         const b = makeBody();
-        init.body = b.body;
+        init.stream = b.body;
         Object.assign(init.headers, b.headers);
-        init.duplex = 'half';
       }
       let signal;
       if (limit && limit > 0) {
@@ -106,7 +144,9 @@ class Client {
       let res;
       let err;
       try {
-        res = await this._fetch(url, init);
+        res = init.stream
+          ? await sendStreamed(method, url, init.headers, init.stream, init.signal)
+          : await this._fetch(url, init);
       } catch (e) {
         if (signal && signal.aborted) {
           err = new errors.TimeoutError(`cloudimg: ${method} ${apiPath} timed out after ${limit} ms`, { cause: e });
@@ -174,7 +214,7 @@ class Client {
       const st = await fs.promises.stat(p); // fail early (ENOENT) with the caller's path
       if (!st.isFile()) throw new TypeError(`cloudimg: ${source} is not a file`);
       filename = filename || path.basename(typeof p === 'string' ? p : p.pathname);
-      open = () => fs.createReadStream(p, { highWaterMark: 256 * 1024 });
+      open = () => fs.createReadStream(p, { highWaterMark: 64 * 1024 });
     } else if (source instanceof Uint8Array) {
       open = () => source;
     } else if (source instanceof ArrayBuffer) {
@@ -219,7 +259,7 @@ class Client {
         yield enc.encode(tail);
       }
       return {
-        body: Readable.toWeb(Readable.from(parts(), { objectMode: false })),
+        body: parts(),
         headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
       };
     };

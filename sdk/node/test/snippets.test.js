@@ -20,7 +20,7 @@ test.before(async () => {
 test.after(async () => { if (server) await server.stop(); });
 
 function runSnippet(name, trailer) {
-  const dir = fs.mkdtempSync(path.join(consumer, `run-${path.basename(name, '.js')}-`));
+  const dir = fs.mkdtempSync(path.join(consumer, `run-${path.basename(name, '.txt')}-`));
   h.makeJpeg(path.join(dir, 'photo.jpg'));
   h.makeJpeg(path.join(dir, 'hero.jpg'));
   const file = path.join(dir, 'snippet.js');
@@ -39,7 +39,7 @@ const squash = (s) => s.replace(/\s+/g, '');
 
 test('the snippets kept here are the docs\' snippets and appear verbatim in the README', () => {
   const readme = fs.readFileSync(path.join(h.SDK_DIR, 'README.md'), 'utf8');
-  for (const name of ['quickstart.js', 'sdk.js']) {
+  for (const name of ['quickstart.txt', 'sdk.txt']) {
     assert.ok(readme.includes(h.snippet(name)), `README.md must show test/snippets/${name} verbatim`);
   }
   const docs = [process.env.CLOUDIMG_DOCS, path.join(h.REPO_ROOT, '..', 'shared', 'spec', 'img-cloud-docs.txt')]
@@ -47,13 +47,13 @@ test('the snippets kept here are the docs\' snippets and appear verbatim in the 
   if (docs) {
     // The docs page lost its indentation and some spaces, so compare with whitespace removed.
     const text = squash(fs.readFileSync(docs, 'utf8'));
-    assert.ok(text.includes(squash(h.snippet('quickstart.js'))), 'quickstart snippet differs from the docs');
-    assert.ok(text.includes(squash(h.snippet('sdk.js'))), 'Node.js SDK snippet differs from the docs');
+    assert.ok(text.includes(squash(h.snippet('quickstart.txt'))), 'quickstart snippet differs from the docs');
+    assert.ok(text.includes(squash(h.snippet('sdk.txt'))), 'Node.js SDK snippet differs from the docs');
   }
 });
 
 test('Quickstart snippet prints the asset url and the docs\' urlFor output', () => {
-  const lines = runSnippet('quickstart.js').trim().split('\n');
+  const lines = runSnippet('quickstart.txt').trim().split('\n');
   assert.equal(lines.length, 2, lines.join('\n'));
   const m = new RegExp(`^${server.base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/v1/image/(photo-[0-9a-f]{12})$`).exec(lines[0]);
   assert.ok(m, `first line should be <base>/v1/image/photo-<12 hex>: ${lines[0]}`);
@@ -61,7 +61,7 @@ test('Quickstart snippet prints the asset url and the docs\' urlFor output', () 
 });
 
 test('Node.js SDK snippet runs unchanged: upload, urlFor, signedUrl, update, delete, list', async () => {
-  const out = runSnippet('sdk.js', '\nconsole.log(JSON.stringify({ asset, thumb, signed, assets }));');
+  const out = runSnippet('sdk.txt', '\nconsole.log(JSON.stringify({ asset, thumb, signed, assets }));');
   const { asset, thumb, signed, assets } = JSON.parse(out.trim().split('\n').pop());
   assert.match(asset.public_id, /^marketing\/hero-[0-9a-f]{12}$/);
   assert.equal(asset.folder, 'marketing');
@@ -99,8 +99,8 @@ test("tsc --strict accepts the docs' snippets and the typed API", () => {
   const tsc = tscCandidates.find((p) => fs.existsSync(p));
   assert.ok(tsc, `typescript is not installed (run sdk/node/test.sh, which installs it): tried ${tscCandidates.join(', ')}`);
   const dir = fs.mkdtempSync(path.join(consumer, 'typecheck-'));
-  fs.writeFileSync(path.join(dir, 'quickstart.js'), h.runnable(h.snippet('quickstart.js')));
-  fs.writeFileSync(path.join(dir, 'sdk.js'), h.runnable(h.snippet('sdk.js')));
+  fs.writeFileSync(path.join(dir, 'quickstart.js'), h.runnable(h.snippet('quickstart.txt')));
+  fs.writeFileSync(path.join(dir, 'sdk.js'), h.runnable(h.snippet('sdk.txt')));
   fs.copyFileSync(path.join(__dirname, 'types', 'usage.ts'), path.join(dir, 'usage.ts'));
   fs.copyFileSync(path.join(__dirname, 'types', 'usage.ts'), path.join(dir, 'usage-esm.mts'));
   const typeRoots = [path.join(consumer, 'node_modules', '@types'), path.join(h.SDK_DIR, 'node_modules', '@types')]
