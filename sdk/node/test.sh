@@ -35,4 +35,12 @@ JSON
 (cd "$WORK/consumer" && npm install --no-audit --no-fund --loglevel=error \
   "$TARBALL" typescript@5.4.5 @types/node@20.11.30)
 
+# Installing straight from the repo path works too (README: npm install ./sdk/node).
+mkdir "$WORK/from-path"
+(cd "$WORK/from-path" && printf '{ "name": "from-path", "private": true }\n' >package.json \
+  && npm install --no-audit --no-fund --loglevel=error "$HERE" \
+  && node -e "const c = require('cloudimg'); if (typeof c.createClient !== 'function') process.exit(1)" \
+  && printf "import { createClient } from 'cloudimg';\nif (typeof createClient !== 'function') process.exit(1);\n" >check.mjs \
+  && node check.mjs) || { echo "installing from the repo path failed" >&2; exit 1; }
+
 CLOUDIMG_CONSUMER_DIR="$WORK/consumer" CLOUDIMG_TARBALL="$TARBALL" node --test test/*.test.js

@@ -59,3 +59,21 @@ test('urlFor errors name the key and its range', () => {
   // A transform error is not a server error.
   assert.throws(() => cli.urlFor('p', { w: 0 }), (e) => !(e instanceof CloudimgError));
 });
+
+test('createClient falls back to CLOUDIMG_BASE_URL, CLOUDIMG_KEY_ID, CLOUDIMG_KEY_SECRET', () => {
+  const saved = { ...process.env };
+  try {
+    process.env.CLOUDIMG_BASE_URL = 'https://env.example/';
+    process.env.CLOUDIMG_KEY_ID = 'ck_env';
+    process.env.CLOUDIMG_KEY_SECRET = 'cs_env';
+    const c = createClient();
+    assert.equal(c.urlFor('p', { w: 1 }), 'https://env.example/v1/image/w_1/p');
+    assert.equal(c.keyId, 'ck_env');
+    delete process.env.CLOUDIMG_BASE_URL;
+    assert.throws(() => createClient({}), /baseUrl is required/);
+  } finally {
+    for (const k of ['CLOUDIMG_BASE_URL', 'CLOUDIMG_KEY_ID', 'CLOUDIMG_KEY_SECRET']) {
+      if (saved[k] === undefined) delete process.env[k]; else process.env[k] = saved[k];
+    }
+  }
+});
