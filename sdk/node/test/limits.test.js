@@ -55,3 +55,24 @@ test('413 PayloadTooLargeError above the configured upload cap', async (t) => {
   assert.equal((await cli.upload(small)).format, 'jpg');
   assert.ok(fs.existsSync(small));
 });
+
+test('an opted-in upload waits for Retry-After and then succeeds (real 429, about a minute)', async (t) => {
+  const server = await h.startServer({ IMGCLOUD_RATE_LIMIT__UPLOAD_PER_IP_PER_MINUTE: '1' });
+  t.after(() => server.stop());
+  const key = await h.mintKey(server.base);
+  const retries = [];
+  const cli = cloudimg.createClient({
+    baseUrl: server.base, ...key, maxRetries: 2, maxRetryDelay: 70000, onRetry: (i) => retries.push(i),
+  });
+  const jpg = h.makeJpeg(path.join(server.dir, 'wait.jpg'));
+  await cli.upload(jpg);
+  const t0 = Date.now();
+  const a = await cli.upload(jpg, { retry: true });
+  const waited = Date.now() - t0;
+  assert.equal(a.format, 'jpg');
+  assert.ok(retries.length >= 1, 'the 429 was retried');
+  const first = retries[0];
+  assert.ok(first.error instanceof cloudimg.RateLimitError);
+  assert.equal(first.delay, first.error.retryAfter * 1000, 'the delay is exactly what Retry-After said');
+  assert.ok(waited >= first.delay, `waited ${waited} ms for a ${first.delay} ms Retry-After`);
+});
