@@ -1,8 +1,26 @@
 #!/usr/bin/env bash
-# Runs every test: installs what the tests need (system packages, fixtures), then the Rust suites.
-set -euo pipefail
+# Runs every test: installs what the tests need (system packages, fixtures, SDK toolchains), then the Rust suites and both SDKs' suites against the built server.
+set -uo pipefail
 cd "$(dirname "$0")/.."
+set -e
 bash scripts/system-deps.sh
 bash scripts/fetch-fixtures.sh
 mkdir -p target
+set +e
+failed=()
+# The Rust suites build target/debug/imgcloud, which the SDK suites start as their server.
 cargo test --workspace --no-fail-fast 2>&1 | tee target/test-output.txt
+[ "${PIPESTATUS[0]}" -eq 0 ] || failed+=("rust")
+for sdk in sdk/node sdk/python; do
+  if [ -f "$sdk/test.sh" ]; then
+    echo "== $sdk"
+    IMGCLOUD_BIN="$PWD/target/debug/imgcloud" bash "$sdk/test.sh" || failed+=("$sdk")
+  else
+    failed+=("$sdk (no test.sh)")
+  fi
+done
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "FAILED: ${failed[*]}"
+  exit 1
+fi
+echo "all suites passed"
