@@ -1,0 +1,53 @@
+// History-API routing under /dashboard/: maps a path to a view and keeps links, back/forward and reloads working.
+
+export const BASE = '/dashboard';
+
+const routes = [];
+let renderRoute = null;
+
+/** Registers a route: `pattern` is a path under /dashboard (e.g. '/assets/*'); '*' captures the rest. */
+export function route(pattern, view) { routes.push({ pattern, view }); }
+
+/** Finds the route for a location path; returns { view, params } or null. */
+export function match(pathname) {
+  let p = pathname.startsWith(BASE) ? pathname.slice(BASE.length) : pathname;
+  if (p === '') p = '/';
+  for (const r of routes) {
+    if (r.pattern.endsWith('*')) {
+      const prefix = r.pattern.slice(0, -1);
+      if (p.startsWith(prefix) && p.length > prefix.length) {
+        // public_ids can hold '/', so the rest is kept whole and each segment decoded.
+        const rest = p.slice(prefix.length).split('/').map(decodeURIComponent).join('/');
+        return { view: r.view, params: { rest } };
+      }
+    } else if (r.pattern === p || `${r.pattern}/` === p) {
+      return { view: r.view, params: {} };
+    }
+  }
+  return null;
+}
+
+/** Moves to a path (absolute, under /dashboard/) without reloading. */
+export function navigate(path, { replace = false } = {}) {
+  if (replace) history.replaceState(null, '', path);
+  else history.pushState(null, '', path);
+  if (renderRoute) renderRoute();
+}
+
+/** Starts routing: `render()` is called for the current location now and on every change. */
+export function startRouter(render) {
+  renderRoute = render;
+  window.addEventListener('popstate', render);
+  // Same-tab links under /dashboard/ are handled here, so views stay client-side; modified clicks
+  // (new tab, download) keep the browser's behaviour.
+  document.addEventListener('click', (e) => {
+    if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+    const a = e.target.closest && e.target.closest('a[href]');
+    if (!a || a.target || a.hasAttribute('download')) return;
+    const url = new URL(a.href, location.href);
+    if (url.origin !== location.origin || !url.pathname.startsWith(`${BASE}/`)) return;
+    e.preventDefault();
+    if (url.pathname + url.search !== location.pathname + location.search) navigate(url.pathname + url.search);
+  });
+  render();
+}
