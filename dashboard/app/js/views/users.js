@@ -61,7 +61,7 @@ export async function render(main) {
           h('td', { 'data-label': 'Role' }, sel),
           h('td', { 'data-label': 'Created' }, timeEl(u.created_at)),
           h('td', { class: 'row-actions' },
-            h('button', { type: 'button', class: 'btn btn-small', 'aria-label': `Reset the password of ${u.email}`, onclick: () => resetPassword(u) }, 'Reset password'),
+            h('button', { type: 'button', class: 'btn btn-small', 'aria-label': `Reset password of ${u.email}`, onclick: () => resetPassword(u) }, 'Reset password'),
             h('button', { type: 'button', class: 'btn btn-small btn-danger', 'aria-label': `Delete ${u.email}`, onclick: () => remove(u) }, 'Delete')));
       })));
   }
