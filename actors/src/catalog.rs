@@ -167,6 +167,21 @@ pub struct UserUsage {
     pub figures: UsageFigures,
 }
 
+/// One UTC day of delivered traffic; days without traffic are present with zeros.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DailyUsage {
+    pub date: String,
+    pub bandwidth_bytes: i64,
+    pub requests: i64,
+}
+
+/// A folder or tag and how many of the caller's listable assets carry it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NameCount {
+    pub name: String,
+    pub count: i64,
+}
+
 #[derive(Debug, Clone)]
 pub struct CatalogSettings {
     pub data_dir: PathBuf,
@@ -487,8 +502,10 @@ impl CatalogStore {
         ids.into_iter().map(|(user_id, email)| Ok(UserUsage { user_id, email, figures: self.usage(user_id)? })).collect()
     }
 
-    /// Adds batched delivery counters in one transaction.
+    /// Adds batched delivery counters in one transaction: the all-time totals and today's (UTC) row.
+    /// Traffic is dated by its flush, so a batch straddling midnight lands on the new day.
     pub fn add_usage(&self, counts: &[(i64, u64, u64)]) -> DomainResult<()> {
+        let today = time::OffsetDateTime::now_utc().date().to_string();
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
         for (user, bytes, requests) in counts {
@@ -497,9 +514,61 @@ impl CatalogStore {
                  ON CONFLICT(user_id) DO UPDATE SET bandwidth_bytes = bandwidth_bytes + ?2, requests = requests + ?3",
                 params![user, *bytes as i64, *requests as i64],
             )?;
+            tx.execute(
+                "INSERT INTO usage_daily (user_id, day, bandwidth_bytes, requests) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT(user_id, day) DO UPDATE SET bandwidth_bytes = bandwidth_bytes + ?3, requests = requests + ?4",
+                params![user, today, *bytes as i64, *requests as i64],
+            )?;
         }
         tx.commit()?;
         Ok(())
+    }
+
+    /// The last `days` UTC days ending today, oldest first, for one user or (None) everyone.
+    pub fn usage_daily(&self, user_id: Option<i64>, days: u32) -> DomainResult<Vec<DailyUsage>> {
+        let today = time::OffsetDateTime::now_utc().date();
+        let dates: Vec<String> =
+            (0..days as i64).rev().map(|back| (today - time::Duration::days(back)).to_string()).collect();
+        let first = dates.first().cloned().unwrap_or_else(|| today.to_string());
+        let conn = self.conn()?;
+        let mut st = conn.prepare(
+            "SELECT day, SUM(bandwidth_bytes), SUM(requests) FROM usage_daily \
+             WHERE day >= ?1 AND (?2 IS NULL OR user_id = ?2) GROUP BY day",
+        )?;
+        let found: std::collections::HashMap<String, (i64, i64)> =
+            st.query_map(params![first, user_id], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?.collect::<Result<_, _>>()?;
+        Ok(dates
+            .into_iter()
+            .map(|date| {
+                let (bandwidth_bytes, requests) = found.get(&date).copied().unwrap_or((0, 0));
+                DailyUsage { date, bandwidth_bytes, requests }
+            })
+            .collect())
+    }
+
+    /// Folders (root left out) of the assets `caller` may list: their own, or all for an admin.
+    pub fn folders(&self, caller: &User) -> DomainResult<Vec<NameCount>> {
+        self.name_counts(
+            "SELECT folder, COUNT(*) FROM assets WHERE folder != '' AND (?1 IS NULL OR owner_id = ?1) GROUP BY folder ORDER BY folder",
+            caller,
+        )
+    }
+
+    /// Tags of the assets `caller` may list, as for `folders`.
+    pub fn tags(&self, caller: &User) -> DomainResult<Vec<NameCount>> {
+        self.name_counts(
+            "SELECT t.tag, COUNT(*) FROM asset_tags t JOIN assets a ON a.id = t.asset_id \
+             WHERE (?1 IS NULL OR a.owner_id = ?1) GROUP BY t.tag ORDER BY t.tag",
+            caller,
+        )
+    }
+
+    fn name_counts(&self, sql: &str, caller: &User) -> DomainResult<Vec<NameCount>> {
+        let owner = (!caller.is_admin()).then_some(caller.id);
+        let conn = self.conn()?;
+        let mut st = conn.prepare(sql)?;
+        let rows = st.query_map([owner], |r| Ok(NameCount { name: r.get(0)?, count: r.get(1)? }))?.collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
     }
 
     /// At start: drop temp files and originals no row points to (left by a crash between rename and commit).
@@ -538,6 +607,9 @@ crate::store_messages! { CatalogActor;
     Usage { user_id: i64 } -> UsageFigures => |s, m| s.usage(m.user_id);
     UsageAll {} -> Vec<UserUsage> => |s, _m| s.usage_all();
     AddUsage { counts: Vec<(i64, u64, u64)> } -> () => |s, m| s.add_usage(&m.counts);
+    UsageDaily { user_id: Option<i64>, days: u32 } -> Vec<DailyUsage> => |s, m| s.usage_daily(m.user_id, m.days);
+    Folders { caller: User } -> Vec<NameCount> => |s, m| s.folders(&m.caller);
+    Tags { caller: User } -> Vec<NameCount> => |s, m| s.tags(&m.caller);
 }
 
 #[cfg(test)]

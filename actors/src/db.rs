@@ -13,6 +13,7 @@ pub type Conn = r2d2::PooledConnection<SqliteConnectionManager>;
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0001_identity.sql"),
     include_str!("../../migrations/0002_assets.sql"),
+    include_str!("../../migrations/0003_usage_daily.sql"),
 ];
 
 /// Milliseconds a connection waits for another connection's lock before SQLite reports "database is locked".

@@ -17,6 +17,14 @@ fn valid_segment(s: &str) -> bool {
     !s.is_empty() && s != "." && s != ".." && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
 }
 
+/// The CDN cache tag naming every response for one public_id (all transforms, versions, formats):
+/// `img-` and 16 hex digits of its SHA-256, so any public_id gives a header-safe token of fixed size
+/// that purges by tag can name (Cloudflare `Cache-Tag`, Fastly/Varnish `Surrogate-Key`).
+pub fn cache_tag(public_id: &str) -> String {
+    use sha2::Digest;
+    format!("img-{}", hex::encode(&sha2::Sha256::digest(public_id.as_bytes())[..8]))
+}
+
 impl PublicId {
     pub fn parse(s: &str) -> Result<PublicId, DomainError> {
         let bad = |why: &str| DomainError::Invalid(format!("invalid public_id '{}': {why}", s.chars().take(300).collect::<String>()));
@@ -110,6 +118,15 @@ pub fn parse_tags<'a>(items: impl IntoIterator<Item = &'a str>) -> Result<Vec<St
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cache_tags_are_fixed_size_header_tokens() {
+        let t = cache_tag("folder/ümlaut photo,1");
+        assert_eq!(t.len(), 20);
+        assert!(t.starts_with("img-") && t[4..].bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_eq!(t, cache_tag("folder/ümlaut photo,1"));
+        assert_ne!(t, cache_tag("folder/umlaut photo,1"));
+    }
 
     #[test]
     fn public_id_rules() {

@@ -1,6 +1,6 @@
-//! /v1/assets: list, read, patch and delete assets (owner or admin).
+//! /v1/assets: list, read, patch and delete assets (owner or admin); /v1/folders and /v1/tags name what is there.
 use actix_web::{web, HttpResponse};
-use imgcloud_actors::catalog::{Asset, AssetPatch, DeleteAsset, GetManaged, ListAssets, ListQuery, UpdateAsset, Visibility};
+use imgcloud_actors::catalog::{Asset, AssetPatch, DeleteAsset, Folders, GetManaged, ListAssets, ListQuery, Tags, UpdateAsset, Visibility};
 use imgcloud_actors::public_id::parse_tags;
 use imgcloud_actors::DomainError;
 use serde::Deserialize;
@@ -109,4 +109,18 @@ pub async fn delete(Authenticated(p): Authenticated, state: web::Data<AppState>,
     let key = ask("catalog", &state.catalog, DeleteAsset { caller: p.user, public_id: id.into_inner() }).await?;
     state.purge_renditions(&key);
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// The folders holding the caller's listable assets (all assets for an admin), with counts; the root is left out.
+pub async fn folders(Authenticated(p): Authenticated, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let rows = ask("catalog", &state.catalog, Folders { caller: p.user }).await?;
+    let list: Vec<Value> = rows.into_iter().map(|n| json!({ "folder": n.name, "count": n.count })).collect();
+    Ok(HttpResponse::Ok().json(json!({ "folders": list })))
+}
+
+/// The tags on the caller's listable assets, with counts.
+pub async fn tags(Authenticated(p): Authenticated, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let rows = ask("catalog", &state.catalog, Tags { caller: p.user }).await?;
+    let list: Vec<Value> = rows.into_iter().map(|n| json!({ "tag": n.name, "count": n.count })).collect();
+    Ok(HttpResponse::Ok().json(json!({ "tags": list })))
 }

@@ -38,7 +38,7 @@ fn accept_header(req: &HttpRequest) -> Option<String> {
 }
 
 /// `If-None-Match` with the weak comparison RFC 9110 13.1.2 asks for: `W/"x"` matches `"x"`.
-fn none_match(if_none_match: Option<&str>, etag: &str) -> bool {
+pub(crate) fn none_match(if_none_match: Option<&str>, etag: &str) -> bool {
     if_none_match.is_some_and(|v| {
         v.split(',').map(str::trim).any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag)
     })

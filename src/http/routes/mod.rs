@@ -16,6 +16,7 @@ use crate::http::error::status_response;
 pub mod api_keys;
 pub mod assets;
 pub mod auth;
+pub mod dashboard;
 pub mod image;
 pub mod ops;
 pub mod upload;
@@ -41,9 +42,15 @@ pub fn configure(cfg: &mut web::ServiceConfig, debug_routes: bool) {
         .service(Endpoint::new("/v1/assets").get(assets::list).done())
         .service(Endpoint::new("/v1/assets/{public_id:.+}").get(assets::get).patch(assets::patch).delete(assets::delete).done())
         .service(Endpoint::new("/v1/usage/summary").get(usage::summary).done())
+        .service(Endpoint::new("/v1/usage/daily").get(usage::daily).done())
+        .service(Endpoint::new("/v1/folders").get(assets::folders).done())
+        .service(Endpoint::new("/v1/tags").get(assets::tags).done())
         // "sign" could also be a public_id, so GET/HEAD on it still deliver.
         .service(Endpoint::new("/v1/image/sign").post(image::sign).get(image::deliver).done())
-        .service(Endpoint::new("/v1/image/{tail:.+}").get(image::deliver).done());
+        .service(Endpoint::new("/v1/image/{tail:.+}").get(image::deliver).done())
+        .service(Endpoint::new("/").get(dashboard::to_dashboard).done())
+        .service(Endpoint::new("/dashboard").get(dashboard::add_slash).done())
+        .service(Endpoint::new("/dashboard/{tail:.*}").get(dashboard::file).done());
 }
 
 /// The separate metrics listener (`server.metrics_listen`): Prometheus without credentials, nothing else.

@@ -1,0 +1,71 @@
+//! The dashboard: its static files, compiled into the binary from dashboard/app/, and its redirects.
+//!
+//! The dashboard is an ordinary client of the public API; nothing here knows about sessions.
+//! Unknown paths under /dashboard/ get index.html so client-side routes survive a reload, except
+//! paths that look like a file (a dot in the last segment): a missing script is a 404, not HTML
+//! that the browser would refuse as a module.
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpRequest, HttpResponse};
+use rust_embed::RustEmbed;
+
+use crate::http::error::status_response;
+use crate::http::routes::image::none_match;
+
+#[derive(RustEmbed)]
+#[folder = "dashboard/app/"]
+struct Files;
+
+const INDEX: &str = "index.html";
+
+/// `/` and `/dashboard`: the app lives at `/dashboard/`, with the slash its relative URLs need.
+pub async fn to_dashboard() -> HttpResponse {
+    HttpResponse::Found().insert_header((header::LOCATION, "/dashboard/")).finish()
+}
+
+pub async fn add_slash() -> HttpResponse {
+    HttpResponse::PermanentRedirect().insert_header((header::LOCATION, "/dashboard/")).finish()
+}
+
+pub async fn file(req: HttpRequest) -> HttpResponse {
+    let path = req.path().strip_prefix("/dashboard/").unwrap_or_default();
+    let looks_like_file = path.rsplit('/').next().is_some_and(|last| last.contains('.'));
+    let (name, found) = match Files::get(path).filter(|_| !path.is_empty()) {
+        Some(f) => (path, f),
+        None if looks_like_file => {
+            return status_response(StatusCode::NOT_FOUND, Some(&format!("no dashboard file /dashboard/{path}")))
+        }
+        None => match Files::get(INDEX) {
+            Some(f) => (INDEX, f),
+            None => return status_response(StatusCode::NOT_FOUND, Some("the dashboard is not built into this binary")),
+        },
+    };
+    let etag = format!("\"{}\"", hex::encode(&found.metadata.sha256_hash()[..16]));
+    // `no-cache` revalidates every load: a server upgrade must never pair new HTML with old modules.
+    let fresh = none_match(req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()), &etag);
+    let mut res = if fresh { HttpResponse::NotModified() } else { HttpResponse::Ok() };
+    res.insert_header((header::ETAG, etag)).insert_header((header::CACHE_CONTROL, "no-cache"));
+    if fresh {
+        return res.finish();
+    }
+    res.content_type(content_type(name)).body(found.data.into_owned())
+}
+
+/// JavaScript must be served as JavaScript for `<script type="module">` under `nosniff`.
+fn content_type(name: &str) -> String {
+    match name.rsplit('.').next() {
+        Some("js" | "mjs") => "text/javascript; charset=utf-8".into(),
+        Some("html") => "text/html; charset=utf-8".into(),
+        Some("css") => "text/css; charset=utf-8".into(),
+        Some("svg") => "image/svg+xml".into(),
+        _ => Files::get(name).map(|f| f.metadata.mimetype().to_string()).unwrap_or_else(|| "application/octet-stream".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn modules_are_served_as_javascript() {
+        assert_eq!(super::content_type("js/app.js"), "text/javascript; charset=utf-8");
+        assert_eq!(super::content_type("index.html"), "text/html; charset=utf-8");
+    }
+}
