@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test: installs what the tests need (system packages, fixtures, SDK toolchains), then the Rust suites and both SDKs' suites against the built server.
+# Runs every test: installs what the tests need (system packages, fixtures, SDK toolchains, Chromium), then the Rust suites, both SDKs' suites and the dashboard's browser tests against the built server.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 set -e
@@ -11,7 +11,7 @@ failed=()
 # The Rust suites build target/debug/imgcloud, which the SDK suites start as their server.
 cargo test --workspace --no-fail-fast 2>&1 | tee target/test-output.txt
 [ "${PIPESTATUS[0]}" -eq 0 ] || failed+=("rust")
-for sdk in sdk/node sdk/python; do
+for sdk in sdk/node sdk/python dashboard; do
   if [ -f "$sdk/test.sh" ]; then
     echo "== $sdk"
     IMGCLOUD_BIN="$PWD/target/debug/imgcloud" bash "$sdk/test.sh" || failed+=("$sdk")

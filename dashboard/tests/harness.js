@@ -61,8 +61,7 @@ async function startServer(extraEnv = {}) {
     child.once('exit', done);
     child.kill('SIGTERM');
   });
-  const pageBase = process.env.DASH_DEV_PROXY ? await require(process.env.DASH_DEV_PROXY)(base) : base; // DEVPROXY-TEMP
-  return { base: pageBase, apiBase: base, stop, serverLog: () => stderr };
+  return { base, stop, serverLog: () => stderr };
 }
 
 /** Cookie-session login from the test itself (for API-side checks); returns the Cookie header. */

@@ -17,7 +17,8 @@ export function match(pathname) {
       const prefix = r.pattern.slice(0, -1);
       if (p.startsWith(prefix) && p.length > prefix.length) {
         // public_ids can hold '/', so the rest is kept whole and each segment decoded.
-        const rest = p.slice(prefix.length).split('/').map(decodeURIComponent).join('/');
+        // A trailing slash is dropped: assetHref() adds one after a dotted public_id (see there).
+        const rest = p.slice(prefix.length).replace(/\/$/, '').split('/').map(decodeURIComponent).join('/');
         return { view: r.view, params: { rest } };
       }
     } else if (r.pattern === p || `${r.pattern}/` === p) {
@@ -25,6 +26,16 @@ export function match(pathname) {
     }
   }
   return null;
+}
+
+/**
+ * The dashboard address of an asset. A public_id may end in a dotted segment (`logo.png`), and the
+ * server answers 404 rather than the app for a /dashboard/ path whose last segment looks like a
+ * file; a trailing slash keeps such links reloadable. public_ids never end in '/', so it is unambiguous.
+ */
+export function assetHref(publicId) {
+  const enc = publicId.split('/').map(encodeURIComponent).join('/');
+  return `${BASE}/assets/${enc}${/\.[^/]*$/.test(publicId) ? '/' : ''}`;
 }
 
 /** Moves to a path (absolute, under /dashboard/) without reloading. */
@@ -45,7 +56,20 @@ export function startRouter(render) {
     const a = e.target.closest && e.target.closest('a[href]');
     if (!a || a.target || a.hasAttribute('download')) return;
     const url = new URL(a.href, location.href);
-    if (url.origin !== location.origin || !url.pathname.startsWith(`${BASE}/`)) return;
+    if (url.origin !== location.origin) return;
+    // In-page anchors (the skip link): move focus to the target ourselves, because a fragment
+    // navigation would fire popstate and re-render the view.
+    if (url.hash && url.pathname === location.pathname && url.search === location.search) {
+      const target = document.getElementById(decodeURIComponent(url.hash.slice(1)));
+      if (target) {
+        e.preventDefault();
+        if (!target.hasAttribute('tabindex')) target.setAttribute('tabindex', '-1');
+        target.focus();
+        target.scrollIntoView({ block: 'start' });
+      }
+      return;
+    }
+    if (!url.pathname.startsWith(`${BASE}/`)) return;
     e.preventDefault();
     if (url.pathname + url.search !== location.pathname + location.search) navigate(url.pathname + url.search);
   });

@@ -64,6 +64,7 @@ export async function render(main) {
       name.value = '';
       await load();
       await showSecret(key);
+      name.focus();
     } catch (err) {
       createErr.textContent = describeError(err, 'Creating the key');
     } finally {

@@ -1,8 +1,8 @@
 // The media library: filters (folder with sub-folders, tags, visibility, public_id prefix), the thumbnail grid with cursor paging, and the upload panel.
 
-import { api, encodeId } from '../api.js';
+import { api } from '../api.js';
 import { h, mount, field, errorBox, describeError, formatBytes } from '../ui.js';
-import { BASE } from '../router.js';
+import { BASE, assetHref } from '../router.js';
 import { thumbImg } from '../thumbs.js';
 import { uploadPanel } from './upload.js';
 
@@ -130,7 +130,7 @@ export async function render(main, { query }) {
 
   function card(a) {
     return h('li', { class: 'tile', dataset: { publicId: a.public_id } },
-      h('a', { href: `${BASE}/assets/${encodeId(a.public_id)}`, class: 'tile-link' },
+      h('a', { href: assetHref(a.public_id), class: 'tile-link' },
         h('span', { class: 'tile-img' }, thumbImg(a, 200)),
         h('span', { class: 'tile-caption' },
           h('span', { class: 'tile-id' }, a.public_id),

@@ -2,8 +2,7 @@
 
 import { uploadFile } from '../api.js';
 import { h, mount, field, uid, formatBytes } from '../ui.js';
-import { BASE } from '../router.js';
-import { encodeId } from '../api.js';
+import { assetHref } from '../router.js';
 
 const CONCURRENCY = 3;
 const ACCEPT = 'image/jpeg,image/png,image/webp,image/gif,image/avif,image/tiff,image/bmp,.jpg,.jpeg,.png,.webp,.gif,.avif,.tif,.tiff,.bmp';
@@ -134,7 +133,7 @@ export function uploadPanel({ onUploaded, folders = [] }) {
       });
       item.progress.value = 100;
       item.asset = asset;
-      setState(item, 'done', h('span', {}, item.overwrite ? 'Replaced: ' : 'Uploaded: ', h('a', { href: `${BASE}/assets/${encodeId(asset.public_id)}` }, asset.public_id)), 'ok');
+      setState(item, 'done', h('span', {}, item.overwrite ? 'Replaced: ' : 'Uploaded: ', h('a', { href: assetHref(asset.public_id) }, asset.public_id)), 'ok');
       setActions(item, []);
       if (onUploaded) onUploaded(asset);
     } catch (err) {
