@@ -94,6 +94,7 @@ async function openPage(browser, base, name) {
       window.__cspViolations.push(`${e.violatedDirective} blocked ${e.blockedURI || '(inline)'} at ${e.sourceFile || ''}:${e.lineNumber || ''}`);
     });
   });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
   const page = await context.newPage();
   page.setDefaultTimeout(15000);
   const problems = [];
@@ -144,7 +145,7 @@ async function openPage(browser, base, name) {
       fs.mkdirSync(SHOTS_DIR, { recursive: true });
       await page.screenshot({ path: path.join(SHOTS_DIR, `${name}-${label}-desktop.png`), fullPage: true });
       await page.setViewportSize(PHONE);
-      await page.waitForTimeout(150);
+      await page.waitForTimeout(400);
       await waitImages(page);
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert.ok(overflow <= 1, `${label}: the page scrolls sideways at 390 px (${overflow}px too wide)`);

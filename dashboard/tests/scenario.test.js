@@ -61,6 +61,8 @@ test('the issue scenario, end to end', { timeout: 150000 }, async (t) => {
     keySecret = await page.locator('#new-key-secret').inputValue();
     assert.match(keyId, /^ck_/);
     assert.match(keySecret, /^cs_/);
+    await dialog.getByRole('button', { name: 'Copy key secret' }).click();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), keySecret, 'the copy button copies the secret');
     await P.checkPage('keys-new-secret');
     await dialog.getByRole('button', { name: 'I have saved the secret' }).click();
     await dialog.waitFor({ state: 'detached' });
@@ -253,7 +255,14 @@ test('the issue scenario, end to end', { timeout: 150000 }, async (t) => {
     await page.getByLabel('Password').fill(BOB.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Media library', level: 1 }).waitFor();
-    await page.locator('#upload-files').setInputFiles([{ name: 'bobs-cat.png', mimeType: 'image/png', buffer: h.makePng(120, 90, 4) }]);
+    // Drag and drop: a real DataTransfer carrying a File, dropped on the zone.
+    const png = h.makePng(120, 90, 4).toString('base64');
+    await page.locator('#dropzone').evaluate((zone, b64) => {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([bytes], 'bobs-cat.png', { type: 'image/png' }));
+      for (const type of ['dragenter', 'dragover', 'drop']) zone.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: dt }));
+    }, png);
     await page.getByRole('button', { name: 'Upload', exact: true }).click();
     await page.locator('li.upload-item[data-file="bobs-cat.png"][data-state="done"]').waitFor();
     await page.waitForFunction(() => document.querySelectorAll('#asset-grid li.tile').length === 1

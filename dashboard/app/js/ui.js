@@ -142,12 +142,15 @@ export async function copyText(text) {
 
 /** A button that copies `getText()` and says so. `label` names what is copied, for screen readers. */
 export function copyButton(getText, label) {
-  const btn = h('button', { type: 'button', class: 'btn btn-small', 'aria-label': `Copy ${label}` }, 'Copy');
+  // The name is "Copy <what>" with only "Copy" visible, so the visible text stays part of the
+  // accessible name (WCAG 2.5.3) also while it reads "Copied".
+  const word = h('span', {}, 'Copy');
+  const btn = h('button', { type: 'button', class: 'btn btn-small' }, word, h('span', { class: 'visually-hidden' }, ` ${label}`));
   btn.addEventListener('click', async () => {
     const ok = await copyText(typeof getText === 'function' ? getText() : getText);
-    btn.textContent = ok ? 'Copied' : 'Copy failed';
+    word.textContent = ok ? 'Copied' : 'Copy failed';
     toast(ok ? `${label[0].toUpperCase()}${label.slice(1)} copied to the clipboard.` : `Could not copy the ${label}; select it and copy by hand.`, ok ? 'info' : 'error');
-    setTimeout(() => { btn.textContent = 'Copy'; }, 2000);
+    setTimeout(() => { word.textContent = 'Copy'; }, 2000);
   });
   return btn;
 }

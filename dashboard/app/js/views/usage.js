@@ -33,9 +33,10 @@ function shortDate(iso) {
  * A bar chart of `days[key]`. Each bar has data-date, a <title> and an aria-label with the exact
  * figure; today's bar (the last, UTC) is highlighted and labelled "today".
  */
-function barChart(days, key, { title, fmt }) {
-  const W = 720;
-  const H = 240;
+function barChart(days, key, { title, fmt, width }) {
+  // Drawn at the container's own width so 12px labels stay 12px on a phone.
+  const W = Math.round(Math.max(320, Math.min(960, width || 720)));
+  const H = W < 500 ? 200 : 240;
   const pad = { l: 64, r: 12, t: 16, b: 44 };
   const iw = W - pad.l - pad.r;
   const ih = H - pad.t - pad.b;
@@ -56,14 +57,15 @@ function barChart(days, key, { title, fmt }) {
     const x = pad.l + i * bw + bw * 0.15;
     const isToday = d.date === today;
     const label = `${d.date}${isToday ? ' (today)' : ''}: ${fmt(v)}`;
-    const g = s('g', { class: isToday ? 'bar today' : 'bar', 'data-date': d.date, 'data-value': v, role: 'img', 'aria-label': label, tabindex: '-1' },
+    const g = s('g', { class: isToday ? 'bar today' : 'bar', 'data-date': d.date, 'data-value': v, role: 'img', 'aria-label': label },
       s('title', {}, label),
       // A full-height transparent hit area keeps empty days hoverable for their tooltip.
       s('rect', { x: pad.l + i * bw, y: pad.t, width: bw, height: ih, class: 'bar-hit' }),
       s('rect', { x, y: pad.t + ih - bh, width: bw * 0.7, height: bh, class: 'bar-fill' }));
     svg.append(g);
-    if (i === 0 || i === days.length - 1 || i % 7 === 0) {
-      if (i !== days.length - 1 && days.length - 1 - i < 4) return;
+    const every = W < 500 ? 14 : 7;
+    if (i === 0 || i === days.length - 1 || i % every === 0) {
+      if (i !== days.length - 1 && days.length - 1 - i < (W < 500 ? 8 : 4)) return;
       svg.append(s('text', { x: pad.l + i * bw + bw / 2, y: H - pad.b + 18, 'text-anchor': 'middle', class: isToday ? 'axis-label today-label' : 'axis-label' }, isToday ? 'today' : shortDate(d.date)));
     }
   });
@@ -93,14 +95,30 @@ export async function render(main) {
     } catch (e) { mount(mine, errorBox(describeError(e, 'Loading usage'))); }
   }
 
+  let daily = null;
+  function drawCharts() {
+    if (!daily) return;
+    const width = charts.clientWidth;
+    mount(charts,
+      barChart(daily, 'bandwidth_bytes', { title: 'Bandwidth per day', fmt: formatBytes, width }),
+      barChart(daily, 'requests', { title: 'Image requests per day', fmt: (n) => Math.round(n).toLocaleString(), width }));
+  }
+
   async function loadDaily() {
     try {
       const d = await api('GET', '/v1/usage/daily', { query: { days: 30, all: admin && scopeAll.checked ? 'true' : '' } });
-      mount(charts,
-        barChart(d.days, 'bandwidth_bytes', { title: 'Bandwidth per day', fmt: formatBytes }),
-        barChart(d.days, 'requests', { title: 'Image requests per day', fmt: (n) => Math.round(n).toLocaleString() }));
-    } catch (e) { mount(charts, errorBox(describeError(e, 'Loading daily usage'))); }
+      daily = d.days;
+      drawCharts();
+    } catch (e) { daily = null; mount(charts, errorBox(describeError(e, 'Loading daily usage'))); }
   }
+
+  let lastWidth = 0;
+  let resizeTimer = null;
+  const onResize = () => {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(() => { if (Math.abs(charts.clientWidth - lastWidth) > 40) { lastWidth = charts.clientWidth; drawCharts(); } }, 150);
+  };
+  window.addEventListener('resize', onResize);
 
   async function loadAll() {
     try {
@@ -122,5 +140,7 @@ export async function render(main) {
       admin ? h('label', { for: 'chart-all', class: 'check' }, scopeAll, ' Show every user combined') : null,
       charts),
     admin ? h('section', { 'aria-labelledby': 'all-h' }, h('h2', { id: 'all-h' }, 'Every user'), everyone) : null);
+  lastWidth = charts.clientWidth;
   await Promise.all([loadSummary(), loadDaily(), admin ? loadAll() : null]);
+  return () => { window.removeEventListener('resize', onResize); clearTimeout(resizeTimer); };
 }
