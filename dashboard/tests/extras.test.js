@@ -151,3 +151,33 @@ test('a rate-limited sign-in says how many seconds to wait', { timeout: 60000 },
     await server.stop();
   }
 });
+
+test('upload errors per file: 413 over the size cap, 429 with the seconds to wait', { timeout: 60000 }, async () => {
+  const server = await h.startServer({ IMGCLOUD_UPLOAD__MAX_BYTES: '30000', IMGCLOUD_RATE_LIMIT__UPLOAD_PER_IP_PER_MINUTE: '2' });
+  try {
+    const P = await h.openPage(browser, server.base, 'upload-limits');
+    const { page } = P;
+    await signIn(P);
+    const row = (name) => page.locator(`li.upload-item[data-file="${name}"]`);
+    P.allow(413, '/v1/upload');
+    P.allow(429, '/v1/upload');
+    await page.locator('#upload-files').setInputFiles([{ name: 'huge.png', mimeType: 'image/png', buffer: h.makePng(300, 300, 6) }]);
+    await page.getByRole('button', { name: 'Upload', exact: true }).click();
+    await row('huge.png').and(page.locator('[data-state="error"]')).waitFor();
+    assert.match(await row('huge.png').locator('.upload-status').innerText(), /^Too large \(\d+(\.\d)? kB\): upload exceeds the size cap of 30000 bytes/);
+    await page.locator('#upload-files').setInputFiles([
+      { name: 'one.png', mimeType: 'image/png', buffer: h.makePng(20, 20, 1) },
+      { name: 'two.png', mimeType: 'image/png', buffer: h.makePng(20, 20, 2) },
+    ]);
+    await page.getByRole('button', { name: 'Upload 2 files' }).click();
+    await page.waitForFunction(() => [...document.querySelectorAll('li.upload-item')].every((li) => li.dataset.state === 'done' || li.dataset.state === 'error'));
+    const states = await page.locator('li.upload-item').evaluateAll((lis) => lis.map((li) => [li.dataset.file, li.dataset.state, li.querySelector('.upload-status').innerText]));
+    const limited = states.filter(([, , text]) => /^Rate-limited: too many uploads\. Try again in \d+ seconds?\./.test(text));
+    assert.equal(limited.length, 1, JSON.stringify(states));
+    assert.equal(states.filter(([, state]) => state === 'done').length, 1, JSON.stringify(states));
+    await P.checkPage('upload-413-429');
+    await P.context.close();
+  } finally {
+    await server.stop();
+  }
+});
