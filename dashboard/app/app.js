@@ -51,6 +51,8 @@ function renderShell(currentPath) {
 async function signOut() {
   try { await api('POST', '/v1/auth/logout'); } catch (e) { toast(describeError(e, 'Signing out'), 'error'); return; }
   session.user = null;
+  // Messages about the previous account must not greet whoever signs in next on this screen.
+  document.getElementById('toasts').replaceChildren();
   toast('Signed out.');
   navigate(`${BASE}/login`);
 }
