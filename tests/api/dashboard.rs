@@ -93,7 +93,8 @@ fn client_routes_fall_back_to_the_app_but_missing_files_are_404() {
     let app = spawn_app();
     let c = no_redirects();
     let index = std::fs::read(app_dir().join("index.html")).unwrap();
-    for path in ["/dashboard/", "/dashboard/keys", "/dashboard/assets/folder/deep/photo-1", "/dashboard/users?x=1"] {
+    // Client routes may hold dots: public_ids do.
+    for path in ["/dashboard/", "/dashboard/keys", "/dashboard/assets/folder/deep/photo-1", "/dashboard/users?x=1", "/dashboard/assets/brand/logo.v2.png", "/dashboard/assets/logo.png"] {
         let r = c.get(app.url(path)).send().unwrap();
         assert_eq!(r.status(), 200, "{path}");
         assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"), "{path}");
@@ -102,6 +103,7 @@ fn client_routes_fall_back_to_the_app_but_missing_files_are_404() {
     }
     // A file-like path that does not exist must not come back as HTML a browser would refuse as a module.
     assert_error(c.get(app.url("/dashboard/js/no-such-module.js")).send().unwrap(), 404);
+    assert_error(c.get(app.url("/dashboard/no-such.css")).send().unwrap(), 404);
 
     // Revalidation: the ETag answers 304, and HEAD works as for every GET route.
     let r = c.get(app.url("/dashboard/")).send().unwrap();

@@ -17,7 +17,7 @@ export function match(pathname) {
       const prefix = r.pattern.slice(0, -1);
       if (p.startsWith(prefix) && p.length > prefix.length) {
         // public_ids can hold '/', so the rest is kept whole and each segment decoded.
-        // A trailing slash is dropped: assetHref() adds one after a dotted public_id (see there).
+        // A trailing slash (typed or pasted) is dropped; public_ids never end in '/'.
         const rest = p.slice(prefix.length).replace(/\/$/, '').split('/').map(decodeURIComponent).join('/');
         return { view: r.view, params: { rest } };
       }
@@ -29,13 +29,11 @@ export function match(pathname) {
 }
 
 /**
- * The dashboard address of an asset. A public_id may end in a dotted segment (`logo.png`), and the
- * server answers 404 rather than the app for a /dashboard/ path whose last segment looks like a
- * file; a trailing slash keeps such links reloadable. public_ids never end in '/', so it is unambiguous.
+ * The dashboard address of an asset. Dotted public_ids (`logo.png`) need nothing special: the
+ * server's 404 for missing files applies only inside the folders the app ships (js/, the root).
  */
 export function assetHref(publicId) {
-  const enc = publicId.split('/').map(encodeURIComponent).join('/');
-  return `${BASE}/assets/${enc}${/\.[^/]*$/.test(publicId) ? '/' : ''}`;
+  return `${BASE}/assets/${publicId.split('/').map(encodeURIComponent).join('/')}`;
 }
 
 /** Moves to a path (absolute, under /dashboard/) without reloading. */

@@ -2,8 +2,9 @@
 //!
 //! The dashboard is an ordinary client of the public API; nothing here knows about sessions.
 //! Unknown paths under /dashboard/ get index.html so client-side routes survive a reload, except
-//! paths that look like a file (a dot in the last segment): a missing script is a 404, not HTML
-//! that the browser would refuse as a module.
+//! a missing file in a folder the app ships (`js/nope.js`, `/dashboard/nope.css`): that is a 404,
+//! not HTML the browser would refuse as a module. Client routes may hold dots (public_ids do), so
+//! the rule goes by folder, not by the look of the name.
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpRequest, HttpResponse};
 use rust_embed::RustEmbed;
@@ -28,10 +29,11 @@ pub async fn add_slash() -> HttpResponse {
 
 pub async fn file(req: HttpRequest) -> HttpResponse {
     let path = req.path().strip_prefix("/dashboard/").unwrap_or_default();
-    let looks_like_file = path.rsplit('/').next().is_some_and(|last| last.contains('.'));
+    let (folder, name) = path.rsplit_once('/').unwrap_or(("", path));
+    let missing_app_file = name.contains('.') && app_folders().contains(folder);
     let (name, found) = match Files::get(path).filter(|_| !path.is_empty()) {
         Some(f) => (path, f),
-        None if looks_like_file => {
+        None if missing_app_file => {
             return status_response(StatusCode::NOT_FOUND, Some(&format!("no dashboard file /dashboard/{path}")))
         }
         None => match Files::get(INDEX) {
@@ -48,6 +50,14 @@ pub async fn file(req: HttpRequest) -> HttpResponse {
         return res.finish();
     }
     res.content_type(content_type(name)).body(found.data.into_owned())
+}
+
+/// Every folder holding a shipped file, the root as "".
+fn app_folders() -> &'static std::collections::HashSet<String> {
+    static FOLDERS: std::sync::OnceLock<std::collections::HashSet<String>> = std::sync::OnceLock::new();
+    FOLDERS.get_or_init(|| {
+        Files::iter().map(|name| name.rsplit_once('/').map_or(String::new(), |(dir, _)| dir.to_string())).collect()
+    })
 }
 
 /// JavaScript must be served as JavaScript for `<script type="module">` under `nosniff`.
