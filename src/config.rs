@@ -98,7 +98,12 @@ pub struct CacheConfig {
 #[derive(Debug, Clone, Deserialize)]
 pub struct DeliveryConfig {
     pub max_age_secs: u64,
+    pub versioned_max_age_secs: u64,
     pub default_sign_ttl_secs: u64,
+    pub cache_tag_headers: Vec<String>,
+    /// The names above, checked once at load.
+    #[serde(skip)]
+    pub tag_headers: Vec<actix_web::http::header::HeaderName>,
 }
 
 /// The peers whose forwarding headers (X-Forwarded-For, CF-Connecting-IP) are believed.
@@ -161,7 +166,8 @@ impl Settings {
                 .separator("__")
                 .try_parsing(true)
                 .list_separator(",")
-                .with_list_parse_key("server.trusted_proxies"),
+                .with_list_parse_key("server.trusted_proxies")
+                .with_list_parse_key("delivery.cache_tag_headers"),
         );
         for (var, key) in SHORT_ENV {
             b = b.set_override_option(*key, env(var))?;
@@ -170,6 +176,17 @@ impl Settings {
         s.server.proxies = TrustedProxies::from_config(s.server.trusted_proxy, &s.server.trusted_proxies).map_err(config::ConfigError::Message)?;
         // An empty public_url is filled in by startup from the address actually bound (port 0 included).
         s.server.public_url = s.server.public_url.trim_end_matches('/').to_string();
+        s.delivery.tag_headers = s
+            .delivery
+            .cache_tag_headers
+            .iter()
+            .map(|h| h.trim())
+            .filter(|h| !h.is_empty())
+            .map(|h| {
+                actix_web::http::header::HeaderName::from_bytes(h.as_bytes())
+                    .map_err(|_| config::ConfigError::Message(format!("delivery.cache_tag_headers: '{h}' is not a header name")))
+            })
+            .collect::<Result<_, _>>()?;
         if s.delivery.default_sign_ttl_secs == 0 || s.delivery.default_sign_ttl_secs > 604_800 {
             return Err(config::ConfigError::Message("delivery.default_sign_ttl_secs must be 1..=604800".into()));
         }
@@ -198,6 +215,9 @@ mod tests {
         assert_eq!(s.server.metrics_listen, "", "no credential-free metrics address unless asked for");
         assert!((15..=30).contains(&s.server.body_read_timeout_secs));
         assert!(s.server.header_read_timeout_secs > 0);
+        assert_eq!((s.delivery.max_age_secs, s.delivery.versioned_max_age_secs), (300, 31_536_000));
+        let tags: Vec<&str> = s.delivery.tag_headers.iter().map(|h| h.as_str()).collect();
+        assert_eq!(tags, ["cache-tag", "surrogate-key"]);
         let s = Settings::load_from(|k| match k {
             "IMGCLOUD_LISTEN" => Some("0.0.0.0:9000".into()),
             "IMGCLOUD_PUBLIC_URL" => Some("https://img.example/".into()),

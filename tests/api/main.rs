@@ -3,6 +3,8 @@ mod helpers;
 
 mod assets;
 mod auth;
+mod cdn_headers;
+mod cdn_varnish;
 mod cli;
 mod dashboard;
 mod delivery;
