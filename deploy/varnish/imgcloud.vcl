@@ -42,8 +42,11 @@ sub vcl_recv {
         set req.http.X-Purge-Tags = regsuball(req.http.X-Purge-Tags, " ", "|");
         # Bans on obj.* only, so the ban lurker can clear them in the background; a ban applies to
         # lookups at once. Token boundaries keep img-ab from matching img-abc.
-        ban({"obj.http.Surrogate-Key ~ "(^|[ ,])("} + req.http.X-Purge-Tags + {")([ ,]|$)""});
-        ban({"obj.http.Cache-Tag ~ "(^|[ ,])("} + req.http.X-Purge-Tags + {")([ ,]|$)""});
+        # (No spaces inside the regex: the ban parser splits its arguments on them.)
+        if (!std.ban("obj.http.Surrogate-Key ~ (^|[\s,])(" + req.http.X-Purge-Tags + ")([\s,]|$)")
+            || !std.ban("obj.http.Cache-Tag ~ (^|[\s,])(" + req.http.X-Purge-Tags + ")([\s,]|$)")) {
+            return (synth(500, std.ban_error()));
+        }
         return (synth(200, "Banned"));
     }
 
