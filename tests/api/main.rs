@@ -1,5 +1,6 @@
 //! Black-box API tests: each test starts the real `imgcloud` binary on a free port with a temporary data directory.
 mod helpers;
+mod stub;
 
 mod assets;
 mod auth;
@@ -9,6 +10,7 @@ mod delivery;
 mod edge;
 mod formats;
 mod keys;
+mod purge;
 mod resilience;
 mod security_startup;
 mod security_catalog;
@@ -17,3 +19,4 @@ mod security_auth;
 mod security_edge;
 mod sign_objects;
 mod users;
+mod webhooks;
