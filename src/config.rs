@@ -300,6 +300,20 @@ mod tests {
     }
 
     #[test]
+    fn a_purger_that_could_never_work_stops_startup() {
+        let with = |pairs: &'static [(&'static str, &'static str)]| {
+            Settings::load_from(move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string()))
+        };
+        let s = with(&[]).unwrap();
+        assert!(!s.cdn_purge.enabled() && !s.webhooks.allow_private_targets);
+        assert!(with(&[("IMGCLOUD_CDN_PURGE__KIND", "varnish")]).is_err());
+        assert!(with(&[("IMGCLOUD_CDN_PURGE__KIND", "http")]).is_err(), "http needs a url");
+        assert!(with(&[("IMGCLOUD_CDN_PURGE__KIND", "http"), ("IMGCLOUD_CDN_PURGE__URL", "http://127.0.0.1:6081/")]).unwrap().cdn_purge.enabled());
+        assert!(with(&[("IMGCLOUD_CDN_PURGE__KIND", "cloudflare"), ("IMGCLOUD_CDN_PURGE__CLOUDFLARE_ZONE_ID", "z")]).is_err(), "and a token");
+        assert!(format!("{:?}", with(&[("IMGCLOUD_CDN_PURGE__CLOUDFLARE_API_TOKEN", "sekrit")]).unwrap().cdn_purge).contains("***"));
+    }
+
+    #[test]
     fn session_ttl_in_seconds_overrides_hours() {
         let s = Settings::load_from(|_| None).unwrap();
         assert_eq!(s.auth.session_ttl(), 168 * 3600);

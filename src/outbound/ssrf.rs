@@ -85,8 +85,10 @@ pub async fn resolve_checked(u: &Url, allow_private: bool) -> Result<(Option<Str
         Some(url::Host::Ipv4(a)) => (None, vec![SocketAddr::new(IpAddr::V4(a), port)]),
         Some(url::Host::Ipv6(a)) => (None, vec![SocketAddr::new(IpAddr::V6(a), port)]),
         Some(url::Host::Domain(d)) => {
-            let d = d.trim_end_matches('.').to_ascii_lowercase();
-            if !allow_private && METADATA_HOSTS.contains(&d.as_str()) {
+            // The name is kept exactly as the URL has it: it is the key the pinned connection is looked up by.
+            let d = d.to_string();
+            let bare = d.trim_end_matches('.').to_ascii_lowercase();
+            if !allow_private && METADATA_HOSTS.contains(&bare.as_str()) {
                 return Err(refused(&format!("host '{d}' is a metadata service")));
             }
             let addrs: Vec<SocketAddr> = tokio::net::lookup_host((d.as_str(), port))
@@ -149,7 +151,7 @@ mod tests {
 
     #[tokio::test(flavor = "current_thread")]
     async fn literal_and_named_private_hosts_are_refused_unless_allowed() {
-        for bad in ["http://127.0.0.1:9/", "http://[::1]/", "http://169.254.169.254/latest/meta-data/", "http://10.0.0.1/", "http://localhost/", "http://metadata.google.internal/"] {
+        for bad in ["http://127.0.0.1:9/", "http://[::1]/", "http://169.254.169.254/latest/meta-data/", "http://10.0.0.1/", "http://localhost/", "http://metadata.google.internal./"] {
             assert!(check_target(bad, false).await.is_err(), "{bad}");
             assert!(check_target(bad, true).await.is_ok(), "{bad} with allow_private_targets");
         }
