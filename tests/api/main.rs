@@ -1,5 +1,6 @@
 //! Black-box API tests: each test starts the real `imgcloud` binary on a free port with a temporary data directory.
 mod helpers;
+mod stub;
 
 mod assets;
 mod auth;
@@ -11,6 +12,7 @@ mod delivery;
 mod edge;
 mod formats;
 mod keys;
+mod purge;
 mod resilience;
 mod security_startup;
 mod security_catalog;
@@ -19,3 +21,4 @@ mod security_auth;
 mod security_edge;
 mod sign_objects;
 mod users;
+mod webhooks;
