@@ -16,6 +16,9 @@ pub struct Settings {
     pub render: RenderConfig,
     pub cache: CacheConfig,
     pub delivery: DeliveryConfig,
+    pub outbox: OutboxConfig,
+    pub webhooks: WebhooksConfig,
+    pub cdn_purge: CdnPurgeConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -98,7 +101,76 @@ pub struct CacheConfig {
 #[derive(Debug, Clone, Deserialize)]
 pub struct DeliveryConfig {
     pub max_age_secs: u64,
+    pub versioned_max_age_secs: u64,
     pub default_sign_ttl_secs: u64,
+    pub cache_tag_headers: Vec<String>,
+    /// The names above, checked once at load.
+    #[serde(skip)]
+    pub tag_headers: Vec<actix_web::http::header::HeaderName>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct OutboxConfig {
+    pub retry_base_ms: u64,
+    pub retry_max_secs: u64,
+    pub max_attempts: u32,
+    pub poll_ms: u64,
+    pub concurrency: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct WebhooksConfig {
+    pub allow_private_targets: bool,
+    pub timeout_secs: u64,
+}
+
+#[derive(Clone, Deserialize)]
+pub struct CdnPurgeConfig {
+    pub kind: String,
+    pub url: String,
+    pub method: String,
+    pub header: String,
+    pub cloudflare_zone_id: String,
+    pub cloudflare_api_token: String,
+    pub cloudflare_api_base: String,
+    pub timeout_secs: u64,
+}
+
+impl std::fmt::Debug for CdnPurgeConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CdnPurgeConfig")
+            .field("kind", &self.kind)
+            .field("url", &self.url)
+            .field("method", &self.method)
+            .field("header", &self.header)
+            .field("cloudflare_zone_id", &self.cloudflare_zone_id)
+            .field("cloudflare_api_token", &"***")
+            .field("cloudflare_api_base", &self.cloudflare_api_base)
+            .finish()
+    }
+}
+
+impl CdnPurgeConfig {
+    /// Whether changes should write purge rows at all.
+    pub fn enabled(&self) -> bool { self.kind != "none" }
+
+    /// Refuses a purger that could never work, at start rather than at the first purge.
+    fn check(&self) -> Result<(), String> {
+        let token = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+        match self.kind.as_str() {
+            "none" => Ok(()),
+            "http" if !(self.url.starts_with("http://") || self.url.starts_with("https://")) => {
+                Err("cdn_purge.url must be an http:// or https:// URL when cdn_purge.kind = \"http\"".into())
+            }
+            "http" if !token(&self.method) || !token(&self.header) => Err("cdn_purge.method and cdn_purge.header must be HTTP tokens".into()),
+            "http" => Ok(()),
+            "cloudflare" if self.cloudflare_zone_id.is_empty() || self.cloudflare_api_token.is_empty() => {
+                Err("cdn_purge.cloudflare_zone_id and cdn_purge.cloudflare_api_token are required when cdn_purge.kind = \"cloudflare\"".into())
+            }
+            "cloudflare" => Ok(()),
+            other => Err(format!("cdn_purge.kind must be \"none\", \"http\" or \"cloudflare\" (got \"{other}\")")),
+        }
+    }
 }
 
 /// The peers whose forwarding headers (X-Forwarded-For, CF-Connecting-IP) are believed.
@@ -161,7 +233,8 @@ impl Settings {
                 .separator("__")
                 .try_parsing(true)
                 .list_separator(",")
-                .with_list_parse_key("server.trusted_proxies"),
+                .with_list_parse_key("server.trusted_proxies")
+                .with_list_parse_key("delivery.cache_tag_headers"),
         );
         for (var, key) in SHORT_ENV {
             b = b.set_override_option(*key, env(var))?;
@@ -170,8 +243,23 @@ impl Settings {
         s.server.proxies = TrustedProxies::from_config(s.server.trusted_proxy, &s.server.trusted_proxies).map_err(config::ConfigError::Message)?;
         // An empty public_url is filled in by startup from the address actually bound (port 0 included).
         s.server.public_url = s.server.public_url.trim_end_matches('/').to_string();
+        s.delivery.tag_headers = s
+            .delivery
+            .cache_tag_headers
+            .iter()
+            .map(|h| h.trim())
+            .filter(|h| !h.is_empty())
+            .map(|h| {
+                actix_web::http::header::HeaderName::from_bytes(h.as_bytes())
+                    .map_err(|_| config::ConfigError::Message(format!("delivery.cache_tag_headers: '{h}' is not a header name")))
+            })
+            .collect::<Result<_, _>>()?;
         if s.delivery.default_sign_ttl_secs == 0 || s.delivery.default_sign_ttl_secs > 604_800 {
             return Err(config::ConfigError::Message("delivery.default_sign_ttl_secs must be 1..=604800".into()));
+        }
+        s.cdn_purge.check().map_err(config::ConfigError::Message)?;
+        if s.outbox.max_attempts == 0 || s.outbox.retry_base_ms == 0 {
+            return Err(config::ConfigError::Message("outbox.max_attempts and outbox.retry_base_ms must be above 0".into()));
         }
         Ok(s)
     }
@@ -198,6 +286,9 @@ mod tests {
         assert_eq!(s.server.metrics_listen, "", "no credential-free metrics address unless asked for");
         assert!((15..=30).contains(&s.server.body_read_timeout_secs));
         assert!(s.server.header_read_timeout_secs > 0);
+        assert_eq!((s.delivery.max_age_secs, s.delivery.versioned_max_age_secs), (300, 31_536_000));
+        let tags: Vec<&str> = s.delivery.tag_headers.iter().map(|h| h.as_str()).collect();
+        assert_eq!(tags, ["cache-tag", "surrogate-key"]);
         let s = Settings::load_from(|k| match k {
             "IMGCLOUD_LISTEN" => Some("0.0.0.0:9000".into()),
             "IMGCLOUD_PUBLIC_URL" => Some("https://img.example/".into()),
@@ -226,6 +317,20 @@ mod tests {
         assert!(TrustedProxies::from_config(false, &["10.0.0.0/33".into()]).is_err());
         assert!(TrustedProxies::from_config(false, &["proxy.local".into()]).is_err());
         assert!(TrustedProxies::from_config(false, &[" ".into()]).unwrap().is_empty(), "an empty env value means no list");
+    }
+
+    #[test]
+    fn a_purger_that_could_never_work_stops_startup() {
+        let with = |pairs: &'static [(&'static str, &'static str)]| {
+            Settings::load_from(move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string()))
+        };
+        let s = with(&[]).unwrap();
+        assert!(!s.cdn_purge.enabled() && !s.webhooks.allow_private_targets);
+        assert!(with(&[("IMGCLOUD_CDN_PURGE__KIND", "varnish")]).is_err());
+        assert!(with(&[("IMGCLOUD_CDN_PURGE__KIND", "http")]).is_err(), "http needs a url");
+        assert!(with(&[("IMGCLOUD_CDN_PURGE__KIND", "http"), ("IMGCLOUD_CDN_PURGE__URL", "http://127.0.0.1:6081/")]).unwrap().cdn_purge.enabled());
+        assert!(with(&[("IMGCLOUD_CDN_PURGE__KIND", "cloudflare"), ("IMGCLOUD_CDN_PURGE__CLOUDFLARE_ZONE_ID", "z")]).is_err(), "and a token");
+        assert!(format!("{:?}", with(&[("IMGCLOUD_CDN_PURGE__CLOUDFLARE_API_TOKEN", "sekrit")]).unwrap().cdn_purge).contains("***"));
     }
 
     #[test]

@@ -9,11 +9,14 @@ use imgcloud_actors::catalog::{CatalogActor, CatalogSettings, CatalogStore};
 use imgcloud_actors::ratelimit::RateLimiter;
 use imgcloud_actors::render::{RenderSettings, RenderSupervisor, RenditionCache};
 use imgcloud_actors::signing::UrlSigner;
+use imgcloud_actors::outbox::OutboxStore;
 use imgcloud_actors::usage::UsageMeter;
+use imgcloud_actors::webhooks::{WebhookActor, WebhookStore};
 use imgcloud_actors::{db, secrets};
 
 use crate::config::Settings;
 use crate::http::{error::status_response, middleware::edge, routes};
+use crate::outbound::{purge::Purger, worker::Worker};
 use crate::state::AppState;
 
 /// Everything derived from the data directory, shared by `serve` and the CLI subcommands.
@@ -21,6 +24,8 @@ pub struct DataDir {
     pub pool: db::Pool,
     pub auth: AuthStore,
     pub catalog: CatalogStore,
+    pub webhooks: WebhookStore,
+    pub outbox: OutboxStore,
 }
 
 /// Creates the directory layout (0700) and the database (with migrations applied).
@@ -36,8 +41,11 @@ pub fn open_data_dir(settings: &Settings) -> anyhow_like::Result<DataDir> {
         pool.clone(),
         AuthSettings { bcrypt_cost: settings.auth.bcrypt_cost, session_ttl_secs: settings.auth.session_ttl() },
     );
-    let catalog = CatalogStore::new(pool.clone(), CatalogSettings { data_dir: dir.clone(), max_pixels: settings.upload.max_pixels });
-    Ok(DataDir { pool, auth, catalog })
+    let catalog = CatalogStore::new(
+        pool.clone(),
+        CatalogSettings { data_dir: dir.clone(), max_pixels: settings.upload.max_pixels, purge_enabled: settings.cdn_purge.enabled() },
+    );
+    Ok(DataDir { webhooks: WebhookStore::new(pool.clone()), outbox: OutboxStore::new(pool.clone()), pool, auth, catalog })
 }
 
 /// Makes every file and directory the process creates from now on private to its user (0600 / 0700): SQLite's
@@ -117,6 +125,17 @@ pub fn build(mut settings: Settings, metrics: Option<metrics_exporter_prometheus
     let passwords = SyncArbiter::start(settings.auth.password_threads.max(1), move || PasswordActor(password_store.clone()));
     let catalog_store = data.catalog.clone();
     let catalog = SyncArbiter::start(threads, move || CatalogActor(catalog_store.clone()));
+    let webhook_store = data.webhooks.clone();
+    let webhooks = SyncArbiter::start(1, move || WebhookActor(webhook_store.clone()));
+    // Rows left by the previous run (a crash, a CDN outage) are delivered from the first poll on.
+    Worker {
+        outbox: data.outbox.clone(),
+        webhooks: data.webhooks.clone(),
+        signal: data.catalog.outbox_signal(),
+        purger: Purger::from_config(&settings.cdn_purge)?,
+        settings: settings.clone(),
+    }
+    .spawn()?;
     let limiter = RateLimiter::default().start();
     let r = &settings.render;
     let renditions = RenditionCache::new(settings.server.data_dir.join("cache"), settings.cache.memory_bytes, settings.cache.disk_bytes);
@@ -140,6 +159,7 @@ pub fn build(mut settings: Settings, metrics: Option<metrics_exporter_prometheus
         auth,
         passwords,
         catalog,
+        webhooks,
         catalog_view: data.catalog.clone(),
         limiter,
         render,

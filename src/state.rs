@@ -9,6 +9,7 @@ use imgcloud_actors::ratelimit::{Check, Limit, RateLimiter};
 use imgcloud_actors::render::{Purge, RenderSupervisor, RenditionCache};
 use imgcloud_actors::signing::UrlSigner;
 use imgcloud_actors::usage::UsageMeter;
+use imgcloud_actors::webhooks::WebhookActor;
 use imgcloud_actors::{DomainError, DomainResult};
 use metrics_exporter_prometheus::PrometheusHandle;
 
@@ -22,6 +23,8 @@ pub struct AppState {
     /// Everything that runs bcrypt, on threads of its own.
     pub passwords: Addr<PasswordActor>,
     pub catalog: Addr<CatalogActor>,
+    /// Webhook endpoints (registration, listing, removal).
+    pub webhooks: Addr<WebhookActor>,
     /// Read-only view for the delivery fast path (metadata cache hits skip the actor hop).
     pub catalog_view: CatalogStore,
     pub limiter: Addr<RateLimiter>,

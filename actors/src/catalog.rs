@@ -11,14 +11,16 @@ use std::sync::Arc;
 use actix::{Actor, SyncContext};
 use rand::RngCore;
 use rusqlite::{params, params_from_iter, OptionalExtension};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::db::{Conn, Pool};
 use crate::domain::{now_rfc3339, now_unix, User};
 use crate::error::{DomainError, DomainResult};
+use crate::outbox::{self, OutboxSignal};
 use crate::public_id::{parse_tags, Folder, PublicId};
+use crate::webhooks::Event;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Visibility { Public, Private }
 
@@ -33,8 +35,9 @@ impl Visibility {
     pub fn as_str(self) -> &'static str { match self { Visibility::Public => "public", Visibility::Private => "private" } }
 }
 
-/// An asset as the catalog knows it. The HTTP layer adds `url`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// An asset as the catalog knows it. The HTTP layer adds `url`. Deserialize reads the snapshots
+/// the outbox keeps (which never hold the storage key).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Asset {
     pub public_id: String,
     pub folder: String,
@@ -186,6 +189,8 @@ pub struct NameCount {
 pub struct CatalogSettings {
     pub data_dir: PathBuf,
     pub max_pixels: u64,
+    /// A CDN purger is configured: overwrite, delete and visibility changes write purge rows to the outbox.
+    pub purge_enabled: bool,
 }
 
 /// The logic, shared by every catalog actor thread. Also holds the metadata cache that delivery reads.
@@ -194,6 +199,7 @@ pub struct CatalogStore {
     pool: Pool,
     settings: Arc<CatalogSettings>,
     meta: moka::sync::Cache<String, Arc<Asset>>,
+    outbox: OutboxSignal,
 }
 
 const ASSET_SELECT: &str = "SELECT a.id, a.public_id, a.folder, a.visibility, a.format, a.width, a.height, a.bytes, a.version, \
@@ -244,8 +250,11 @@ fn fsync_dir(dir: &Path) {
 impl CatalogStore {
     pub fn new(pool: Pool, settings: CatalogSettings) -> Self {
         let meta = moka::sync::Cache::builder().max_capacity(100_000).build();
-        Self { pool, settings: Arc::new(settings), meta }
+        Self { pool, settings: Arc::new(settings), meta, outbox: OutboxSignal::default() }
     }
+
+    /// Notified after every commit that wrote outbox rows; the outbound worker waits on it.
+    pub fn outbox_signal(&self) -> OutboxSignal { self.outbox.clone() }
 
     fn conn(&self) -> DomainResult<Conn> { Ok(self.pool.get()?) }
 
@@ -399,7 +408,18 @@ impl CatalogStore {
                 (id, true, None)
             }
         };
+        // The events and the purge commit with the change, or not at all.
+        let snapshot = tx.query_row(&format!("{ASSET_SELECT} WHERE a.id = ?1"), [row_id], asset_from_row)?;
+        if created {
+            outbox::enqueue_event(&tx, Event::Uploaded, &snapshot, &now)?;
+        } else {
+            outbox::enqueue_event(&tx, Event::Overwritten, &snapshot, &now)?;
+            if self.settings.purge_enabled {
+                outbox::enqueue_purge(&tx, public_id.as_str())?;
+            }
+        }
         tx.commit()?;
+        self.outbox.notify();
         Ok((row_id, created, replaced))
     }
 
@@ -465,20 +485,43 @@ impl CatalogStore {
         let changes = FieldChanges { folder: patch.folder.as_deref().map(Folder::parse).transpose()?, tags: patch.tags, visibility: patch.visibility };
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let select = format!("{ASSET_SELECT} WHERE a.id = ?1");
+        let before = tx.query_row(&select, [a.row_id], asset_from_row).optional()?.ok_or_else(|| DomainError::NotFound(format!("asset '{public_id}'")))?;
         changes.apply(&tx, a.row_id)?;
-        tx.execute("UPDATE assets SET updated_at = ?1 WHERE id = ?2", params![now_rfc3339(), a.row_id])?;
+        let now = now_rfc3339();
+        tx.execute("UPDATE assets SET updated_at = ?1 WHERE id = ?2", params![now, a.row_id])?;
+        let after = tx.query_row(&select, [a.row_id], asset_from_row)?;
+        outbox::enqueue_event(&tx, Event::Updated, &after, &now)?;
+        // Folder and tags change no delivered byte; visibility decides whether the CDN may serve it at all.
+        if self.settings.purge_enabled && before.visibility != after.visibility {
+            outbox::enqueue_purge(&tx, &after.public_id)?;
+        }
         tx.commit()?;
         self.meta.invalidate(public_id);
-        self.get_by_row(a.row_id)
+        self.outbox.notify();
+        Ok(after)
     }
 
-    /// Deletes the row, then the original. Returns the storage key so renditions can be purged.
+    /// Deletes the row (with its event and purge, in one transaction), then the original.
+    /// Returns the storage key so renditions can be purged.
     pub fn delete(&self, caller: &User, public_id: &str) -> DomainResult<String> {
         let a = self.get_managed(caller, public_id)?;
-        self.conn()?.execute("DELETE FROM assets WHERE id = ?1", [a.row_id])?;
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let snapshot = tx
+            .query_row(&format!("{ASSET_SELECT} WHERE a.id = ?1"), [a.row_id], asset_from_row)
+            .optional()?
+            .ok_or_else(|| DomainError::NotFound(format!("asset '{public_id}'")))?;
+        tx.execute("DELETE FROM assets WHERE id = ?1", [a.row_id])?;
+        outbox::enqueue_event(&tx, Event::Deleted, &snapshot, &now_rfc3339())?;
+        if self.settings.purge_enabled {
+            outbox::enqueue_purge(&tx, &snapshot.public_id)?;
+        }
+        tx.commit()?;
         self.meta.invalidate(public_id);
-        let _ = std::fs::remove_file(self.original_path(&a.storage_key));
-        Ok(a.storage_key.clone())
+        self.outbox.notify();
+        let _ = std::fs::remove_file(self.original_path(&snapshot.storage_key));
+        Ok(snapshot.storage_key)
     }
 
     pub fn usage(&self, user_id: i64) -> DomainResult<UsageFigures> {
@@ -623,7 +666,7 @@ mod tests {
         let auth = AuthStore::new(pool.clone(), AuthSettings { bcrypt_cost: 4, session_ttl_secs: 3600 });
         let alice = auth.create_user("alice@x.io", "password1", Role::User).unwrap();
         let bob = auth.create_user("bob@x.io", "password1", Role::User).unwrap();
-        let store = CatalogStore::new(pool, CatalogSettings { data_dir: dir.path().to_path_buf(), max_pixels: 1_000_000 });
+        let store = CatalogStore::new(pool, CatalogSettings { data_dir: dir.path().to_path_buf(), max_pixels: 1_000_000, purge_enabled: true });
         (dir, store, alice, bob)
     }
 
@@ -653,6 +696,46 @@ mod tests {
         let (_, created, replaced) = s.commit_upload(&alice, &id, &FieldChanges::default(), &original("alice2.png"), true).unwrap();
         assert!(!created);
         assert_eq!(replaced.as_deref(), Some("alice.png"));
+    }
+
+    /// (kind, target, event type or purged public_id) of every outbox row, oldest first.
+    fn outbox(s: &CatalogStore) -> Vec<(String, String, String)> {
+        let conn = s.conn().unwrap();
+        let mut st = conn.prepare("SELECT kind, target, payload FROM outbox ORDER BY id").unwrap();
+        let rows = st
+            .query_map([], |r| {
+                let payload: serde_json::Value = serde_json::from_str(&r.get::<_, String>(2)?).unwrap();
+                let what = payload.get("type").or(payload.get("public_id")).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+                Ok((r.get(0)?, r.get(1)?, what))
+            })
+            .unwrap()
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+        conn.execute("DELETE FROM outbox", []).unwrap();
+        rows
+    }
+
+    #[test]
+    fn changes_write_their_events_and_purges_with_them() {
+        let (_d, s, alice, bob) = setup();
+        let hooks = crate::webhooks::WebhookStore::new(s.pool.clone());
+        let a = hooks.create(&alice, "https://a.example/", &[]).unwrap().endpoint.id;
+        hooks.create(&bob, "https://b.example/", &[]).unwrap();
+        let id = PublicId::parse("evt").unwrap();
+        let row = |k: &str, t: &str, w: &str| (k.to_string(), t.to_string(), w.to_string());
+
+        s.commit_upload(&alice, &id, &FieldChanges::default(), &original("e1.png"), false).unwrap();
+        assert_eq!(outbox(&s), [row("webhook", &a, "asset.uploaded")], "a new asset: nothing cached to purge");
+        s.commit_upload(&alice, &id, &FieldChanges::default(), &original("e2.png"), true).unwrap();
+        assert_eq!(outbox(&s), [row("webhook", &a, "asset.overwritten"), row("purge", "", "evt")]);
+        s.update(&alice, "evt", AssetPatch { tags: Some(vec!["t".into()]), ..Default::default() }).unwrap();
+        assert_eq!(outbox(&s), [row("webhook", &a, "asset.updated")], "tags change no delivered byte");
+        s.update(&alice, "evt", AssetPatch { visibility: Some(Visibility::Private), ..Default::default() }).unwrap();
+        assert_eq!(outbox(&s), [row("webhook", &a, "asset.updated"), row("purge", "", "evt")]);
+        s.update(&alice, "evt", AssetPatch { visibility: Some(Visibility::Private), ..Default::default() }).unwrap();
+        assert_eq!(outbox(&s), [row("webhook", &a, "asset.updated")], "unchanged visibility");
+        s.delete(&alice, "evt").unwrap();
+        assert_eq!(outbox(&s), [row("webhook", &a, "asset.deleted"), row("purge", "", "evt")]);
     }
 
     #[test]

@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0001_identity.sql"),
     include_str!("../../migrations/0002_assets.sql"),
     include_str!("../../migrations/0003_usage_daily.sql"),
+    include_str!("../../migrations/0004_outbox.sql"),
 ];
 
 /// Milliseconds a connection waits for another connection's lock before SQLite reports "database is locked".

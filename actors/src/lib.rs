@@ -1,4 +1,4 @@
-//! Actors behind the HTTP edge: catalog (SQLite), auth, rate limits and the render supervisor.
+//! Actors behind the HTTP edge: catalog (SQLite), auth, rate limits, the render supervisor, webhook endpoints and the outbox.
 //!
 //! Nothing here knows HTTP status codes or JSON error bodies; replies are domain values or `DomainError`.
 
@@ -23,11 +23,13 @@ pub mod catalog;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod outbox;
 pub mod public_id;
 pub mod ratelimit;
 pub mod render;
 pub mod secrets;
 pub mod signing;
 pub mod usage;
+pub mod webhooks;
 
 pub use error::{DomainError, DomainResult};

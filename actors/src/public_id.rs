@@ -4,7 +4,8 @@ use rand::RngCore;
 use crate::error::DomainError;
 
 /// A valid public_id: 1..=255 chars, segments of [A-Za-z0-9_.-] joined by single '/',
-/// no '.'/'..' segment, and a first segment that the delivery router would not read as a transform.
+/// no '.'/'..' segment, and a first segment that the delivery router would read neither as a
+/// transform nor as a version (`v` and digits).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PublicId(String);
 
@@ -15,6 +16,18 @@ const SUFFIX_LEN: usize = 13;
 
 fn valid_segment(s: &str) -> bool {
     !s.is_empty() && s != "." && s != ".." && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+}
+
+/// Whether a delivery path segment is a version (`v` and 1 to 18 ASCII digits, as in Cloudinary's
+/// `/v1612345678/`), returning the number. The one reading of that segment: delivery parses versioned
+/// paths with it, and public_ids and folders may not start with such a segment, so
+/// `/v1/image/v3/photo` can only mean version 3 of `photo`.
+pub fn version_segment(s: &str) -> Option<i64> {
+    let digits = s.strip_prefix('v')?;
+    if digits.is_empty() || digits.len() > 18 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
 }
 
 /// The CDN cache tag naming every response for one public_id (all transforms, versions, formats):
@@ -37,6 +50,9 @@ impl PublicId {
         let first = s.split('/').next().unwrap_or_default();
         if imgcloud_engine::transform::is_transform_segment(first) {
             return Err(bad("the first segment reads as a transform"));
+        }
+        if version_segment(first).is_some() {
+            return Err(bad("the first segment reads as a version ('v' and digits, as in /v1/image/v3/photo)"));
         }
         Ok(PublicId(s.to_string()))
     }
@@ -90,8 +106,12 @@ impl Folder {
         if s.len() > Folder::MAX_LEN || !s.split('/').all(valid_segment) {
             return Err(DomainError::Invalid(format!("invalid folder '{s}': use segments of letters, digits, '_', '.', '-' joined by '/'")));
         }
-        if imgcloud_engine::transform::is_transform_segment(s.split('/').next().unwrap_or_default()) {
+        let first = s.split('/').next().unwrap_or_default();
+        if imgcloud_engine::transform::is_transform_segment(first) {
             return Err(DomainError::Invalid(format!("invalid folder '{s}': the first segment reads as a transform")));
+        }
+        if version_segment(first).is_some() {
+            return Err(DomainError::Invalid(format!("invalid folder '{s}': the first segment reads as a version ('v' and digits)")));
         }
         Ok(Folder(s.to_string()))
     }
@@ -135,6 +155,25 @@ mod tests {
         }
         for bad in ["", "/a", "a/", "a//b", "a/../b", "./a", "a b", "a,b", "w_400/photo", "w_400,h_300", &"a".repeat(256), "é"] {
             assert!(PublicId::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn version_segments() {
+        assert_eq!(version_segment("v1"), Some(1));
+        assert_eq!(version_segment("v0012"), Some(12));
+        assert_eq!(version_segment("v999999999999999999"), Some(999_999_999_999_999_999));
+        for not in ["v", "V1", "v1a", "v-1", "v+1", "1", "vv1", "v1.2", "v 1", "v1234567890123456789", "version2"] {
+            assert_eq!(version_segment(not), None, "{not}");
+        }
+        // A public_id or folder may not start with one (it would be read as a version), but may contain one.
+        for bad in ["v1", "v2/photo", "v0012/x"] {
+            let e = PublicId::parse(bad).unwrap_err().to_string();
+            assert!(e.contains("version"), "{bad}: {e}");
+            assert!(Folder::parse(bad).is_err(), "{bad}");
+        }
+        for ok in ["photos/v2", "v", "v2x/photo", "V2/photo", "version-2"] {
+            assert!(PublicId::parse(ok).is_ok(), "{ok}");
         }
     }
 

@@ -45,6 +45,18 @@ impl AutoFormat {
         }
     }
 
+    /// The Accept header a CDN sends in place of the client's, once it knows the class: the
+    /// normalised Accept class. Every client header maps to one of these three strings and each
+    /// maps back to its own class, so a cache keyed on `Vary: Accept` holds at most three variants
+    /// of an `f_auto` URL (deploy/varnish/imgcloud.vcl writes exactly these).
+    pub fn canonical_accept(self) -> &'static str {
+        match self {
+            AutoFormat::Avif => "image/avif",
+            AutoFormat::Webp => "image/webp",
+            AutoFormat::Fallback => "*/*",
+        }
+    }
+
     /// A stable lowercase name, for cache keys and logs.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -130,6 +142,17 @@ mod tests {
         assert_eq!(f("image/*;q=1, */*"), Fallback);
         assert_eq!(f("image/avif2, x-image/webp, image/webpx"), Fallback);
         assert_eq!(f("text/image/avif"), Fallback);
+    }
+
+    #[test]
+    fn canonical_accepts_map_back_to_their_class() {
+        for class in [Avif, Webp, Fallback] {
+            assert_eq!(f(class.canonical_accept()), class, "{}", class.as_str());
+        }
+        // Normalising is idempotent: a client header and its class's canonical header agree.
+        for h in ["image/avif,image/webp,*/*;q=0.8", "IMAGE/WEBP", "image/webp;q=0.9, image/avif;q=0", "*/*", "", "image/avif;q=0,image/webp;q=0"] {
+            assert_eq!(f(f(h).canonical_accept()), f(h), "{h}");
+        }
     }
 
     #[test]

@@ -56,6 +56,8 @@ export interface ClientOptions {
 export interface Asset {
   public_id: string;
   url: string;
+  /** `/v1/image/v<version>/<public_id>`: immutable, changes on overwrite. */
+  versioned_url: string;
   folder: string;
   tags: string[];
   visibility: Visibility | string;
@@ -137,11 +139,17 @@ export interface Usage {
   [field: string]: unknown;
 }
 
+export interface UrlOptions {
+  /** The asset's `version` (a positive integer); omitted or null gives the unversioned URL. */
+  version?: number | null;
+}
+
 export declare class Client {
   constructor(options?: ClientOptions);
   readonly baseUrl: string;
   upload(source: UploadSource, options?: UploadOptions): Promise<Asset>;
-  urlFor(publicId: string, transform?: Transform | string): string;
+  /** `options.version`: the asset's version, for the immutable versioned URL (`/v1/image/<t>/v<version>/<id>`). */
+  urlFor(publicId: string, transform?: Transform | string | null, options?: UrlOptions): string;
   signedUrl(publicId: string, options?: SignOptions): Promise<string>;
   signUrl(publicId: string, options?: SignOptions): Promise<SignResult>;
   getAsset(publicId: string): Promise<Asset>;

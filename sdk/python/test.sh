@@ -44,7 +44,8 @@ echo "== build the wheel"
 rm -rf "$here/dist"
 "$py" -m build --wheel --no-isolation --outdir "$here/dist" "$here" >"$venv/build.log" 2>&1 || { cat "$venv/build.log" >&2; exit 1; }
 wheel="$(ls "$here"/dist/imgcloud_sdk-*-py3-none-any.whl)"
-"$py" -m zipfile -l "$wheel" | grep -q 'cloudimg/py.typed' || { echo "py.typed missing from $wheel" >&2; exit 1; }
+# grep reads the whole listing (no -q): an early exit would break the pipe under pipefail.
+"$py" -m zipfile -l "$wheel" | grep 'cloudimg/py.typed' >/dev/null || { echo "py.typed missing from $wheel" >&2; exit 1; }
 echo "$wheel"
 rm -rf "$here/src/"*.egg-info "$here/build"
 

@@ -1,5 +1,5 @@
 //! The edge middleware: request ids, one log line per request, metrics, security headers,
-//! JSON bodies for every error, and panic containment.
+//! JSON bodies and `Cache-Control: no-store` for every error, and panic containment.
 use std::cell::Cell;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -123,6 +123,11 @@ pub async fn edge(mut req: ServiceRequest, next: Next<impl MessageBody + 'static
     }
 
     let headers = res.headers_mut();
+    if (status.is_client_error() || status.is_server_error()) && !headers.contains_key(header::CACHE_CONTROL) {
+        // Behind a CDN an error must not outlive its cause (a 404 cached for a year hides the upload
+        // that follows it); a handler that knows better sets its own Cache-Control.
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     for (k, v) in SECURITY_HEADERS {
         headers.insert(HeaderName::from_static(k), HeaderValue::from_static(v));
     }

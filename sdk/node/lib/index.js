@@ -269,10 +269,19 @@ class Client {
     });
   }
 
-  /** Delivery URL with the server's canonical transform string. Synchronous; throws TransformError. */
-  urlFor(publicId, transform) {
+  /**
+   * Delivery URL with the server's canonical transform string. Synchronous; throws TransformError.
+   * `opts.version` (the asset's `version`) gives the versioned URL `/v1/image/<t>/v<version>/<id>`,
+   * which the server marks immutable: the one to embed behind a CDN.
+   */
+  urlFor(publicId, transform, opts = {}) {
     const t = canonicalTransform(transform);
-    return `${this.baseUrl}/v1/image/${t ? t + '/' : ''}${encodeId(publicId)}`;
+    const { version } = opts || {};
+    if (version !== undefined && version !== null && !(Number.isSafeInteger(version) && version >= 1)) {
+      throw new TypeError(`version must be a positive integer (got ${JSON.stringify(version)})`);
+    }
+    const v = version === undefined || version === null ? '' : `v${version}/`;
+    return `${this.baseUrl}/v1/image/${t ? t + '/' : ''}${v}${encodeId(publicId)}`;
   }
 
   /** Resolves to a signed delivery URL (for private assets); transform as object or string. */

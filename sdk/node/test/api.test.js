@@ -46,6 +46,12 @@ test('upload from a path: asset JSON, generated public_id, image served', async 
   const t = await plainGet(cli.urlFor(a.public_id, { w: 32, f: 'png' }));
   assert.equal(t.status, 200);
   assert.equal(t.type, 'image/png');
+  // The versioned URL the server reports is the one urlFor builds, and it is served.
+  assert.equal(a.versioned_url, `${server.base}/v1/image/v1/${a.public_id}`);
+  assert.equal(cli.urlFor(a.public_id, null, { version: a.version }), a.versioned_url);
+  const v = await plainGet(cli.urlFor(a.public_id, { w: 32, f: 'png' }, { version: a.version }));
+  assert.equal(v.status, 200);
+  assert.equal(v.type, 'image/png');
 });
 
 test('upload from a Buffer, a Uint8Array, a Blob, a Node stream and a web stream', async () => {

@@ -43,6 +43,19 @@ test('object vectors: objects print in key order w,h,c,q,f,dpr,gr,bl,r,bg (tests
   }
 });
 
+test('versioned URLs match the server vectors (tests/vectors/delivery_urls.json)', () => {
+  const v = vectors('delivery_urls.json');
+  assert.ok(v.length >= 5);
+  for (const c of v) {
+    assert.equal(cli.urlFor(c.public_id, c.transform, { version: c.version }), `https://img-cloud.org${c.path}`, JSON.stringify(c));
+  }
+  assert.equal(cli.urlFor('p', { w: 20 }, { version: 2 }), 'https://img-cloud.org/v1/image/w_20/v2/p');
+  assert.equal(cli.urlFor('p', null, {}), 'https://img-cloud.org/v1/image/p');
+  for (const bad of [0, -1, 1.5, '3', NaN]) {
+    assert.throws(() => cli.urlFor('p', {}, { version: bad }), TypeError, String(bad));
+  }
+});
+
 test("urlFor gives the docs' example exactly and is synchronous", () => {
   const out = cli.urlFor('photo-3a7f9c81b2e4', { w: 400, h: 400, c: 'fill', f: 'webp' });
   assert.equal(typeof out, 'string');

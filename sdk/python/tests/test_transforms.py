@@ -20,6 +20,7 @@ def load(name: str) -> List[Dict[str, Any]]:
 
 STRING_VECTORS = load("transforms.json")
 OBJECT_VECTORS = load("transform_objects.json")
+URL_VECTORS = load("delivery_urls.json")
 
 
 @pytest.mark.parametrize("v", STRING_VECTORS, ids=lambda v: repr(v["input"]))
@@ -46,6 +47,26 @@ def test_object_vectors(v: Dict[str, Any]) -> None:
         assert (e.value.key or "") == v["error"]
         with pytest.raises(TransformError):
             cli.url_for("photo-3a7f9c81b2e4", **v["object"])
+
+
+@pytest.mark.parametrize("v", URL_VECTORS, ids=lambda v: str(v["path"]))
+def test_versioned_url_vectors(v: Dict[str, Any]) -> None:
+    cli = Cloudimg(base_url="https://img-cloud.org/")
+    # The vector's canonical string as keyword arguments: "w_400,c_fill" -> w=400, c="fill".
+    params: Dict[str, Any] = {}
+    for item in filter(None, str(v["transform"]).split(",")):
+        key, value = item.split("_", 1)
+        params[key] = int(value) if value.isdigit() else value
+    assert cli.url_for(v["public_id"], version=v["version"], **params) == f"https://img-cloud.org{v['path']}"
+
+
+def test_version_must_be_a_positive_integer() -> None:
+    cli = Cloudimg(base_url="https://img-cloud.org")
+    assert cli.url_for("p", version=2, w=20) == "https://img-cloud.org/v1/image/w_20/v2/p"
+    assert cli.url_for("p", version=None) == "https://img-cloud.org/v1/image/p"
+    for bad in (0, -1, True, 1.5, "3"):
+        with pytest.raises(ValueError, match="version must be a positive integer"):
+            cli.url_for("p", version=bad)  # type: ignore[arg-type]
 
 
 def test_docs_url_for_examples() -> None:

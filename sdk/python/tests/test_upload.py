@@ -17,6 +17,11 @@ def test_upload_path_str_and_pathlib(cli: Cloudimg, photo_jpg: Path) -> None:
     a = cli.upload(str(photo_jpg))
     assert re.fullmatch(r"photo-[0-9a-f]{12}", a["public_id"])
     assert a["url"] == f"{cli.base_url}/v1/image/{a['public_id']}"
+    assert a["versioned_url"] == f"{cli.base_url}/v1/image/v1/{a['public_id']}"
+    assert cli.url_for(a["public_id"], version=a["version"]) == a["versioned_url"]
+    versioned = httpx.get(cli.url_for(a["public_id"], version=a["version"], w=32, f="png"))
+    assert versioned.status_code == 200 and versioned.content[:4] == b"\x89PNG"
+    assert versioned.headers["cache-control"] == "public, max-age=31536000, immutable"
     assert (a["format"], a["width"], a["height"]) == ("jpg", 64, 48)
     assert a["bytes"] == photo_jpg.stat().st_size
     b = cli.upload(photo_jpg, public_id="paths/from-pathlib")

@@ -10,10 +10,13 @@ use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::Authenticated;
 use crate::state::{ask, AppState};
 
-/// The asset JSON clients see: the catalog's fields plus the delivery `url`.
+/// The asset JSON clients see: the catalog's fields plus the delivery `url` and `versioned_url`.
 pub fn asset_json(a: &Asset, public_url: &str) -> Value {
     let mut v = serde_json::to_value(a).unwrap_or_default();
-    v["url"] = json!(format!("{public_url}/v1/image/{}", a.public_id));
+    let path = |version| super::image::delivery_path(&imgcloud_engine::Transform::default(), version, &a.public_id);
+    v["url"] = json!(format!("{public_url}{}", path(None)));
+    // Immutable per version (an overwrite makes a new one): the URL to embed behind a CDN.
+    v["versioned_url"] = json!(format!("{public_url}{}", path(Some(a.version))));
     v
 }
 

@@ -1,34 +1,62 @@
-//! GET/HEAD /v1/image[/<transform>]/<public_id> delivery, and POST /v1/image/sign.
+//! GET/HEAD /v1/image[/<transform>][/v<version>]/<public_id> delivery, and POST /v1/image/sign.
 //!
 //! Request flow, in the order the docs describe it: parse the URL, find the asset, check access
-//! (public, signed, or owner credentials), answer 304 from the ETag alone when possible, then serve
-//! from memory, else disk, else the render supervisor.
+//! (public, signed, or owner credentials), redirect a stale version, answer 304 from the ETag alone
+//! when possible, then serve from memory, else disk, else the render supervisor. Caching headers
+//! (Cache-Control per access kind, CDN cache tags) are decided here, in `cache_control` and `tagged`.
 use std::sync::Arc;
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use imgcloud_actors::catalog::{Asset, GetAsset, GetManaged, Visibility};
 use imgcloud_actors::domain::now_unix;
-use imgcloud_actors::public_id::PublicId;
+use imgcloud_actors::public_id::{cache_tag, version_segment, PublicId};
 use imgcloud_actors::render::{Render, Rendition, RenditionKey};
 use imgcloud_actors::DomainError;
 use imgcloud_engine::Transform;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::config::DeliveryConfig;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{optional_principal, Authenticated};
 use crate::state::{ask, AppState};
 
-/// Splits the path after /v1/image/ into a transform and a public_id, per the contract's rule.
-pub fn parse_delivery_path(tail: &str) -> Result<(Transform, PublicId), DomainError> {
-    let (t, id) = match tail.split_once('/') {
-        Some((first, rest)) if imgcloud_engine::transform::is_transform_segment(first) => {
-            (Transform::parse(first)?, rest)
-        }
+/// A delivery URL's parts: `/v1/image[/<transform>][/v<version>]/<public_id>`.
+#[derive(Debug, PartialEq)]
+pub struct DeliveryPath {
+    pub transform: Transform,
+    pub version: Option<i64>,
+    pub public_id: PublicId,
+}
+
+/// Splits the path after /v1/image/ per the contract's rule, plus Cloudinary's version segment: after
+/// the optional transform, a segment that is `v` and digits is the version (public_ids may not start
+/// with one, so this reading is never ambiguous).
+pub fn parse_delivery_path(tail: &str) -> Result<DeliveryPath, DomainError> {
+    let (transform, rest) = match tail.split_once('/') {
+        Some((first, rest)) if imgcloud_engine::transform::is_transform_segment(first) => (Transform::parse(first)?, rest),
         _ => (Transform::default(), tail),
     };
-    Ok((t, PublicId::parse(id)?))
+    let (version, id) = match rest.split_once('/').and_then(|(first, id)| Some((version_segment(first)?, id))) {
+        Some((v, id)) => (Some(v), id),
+        None => (None, rest),
+    };
+    Ok(DeliveryPath { transform, version, public_id: PublicId::parse(id)? })
+}
+
+/// The path of a delivery URL: the one printer of what `parse_delivery_path` reads, used by signing,
+/// the asset JSON (`url`, `versioned_url`) and the stale-version redirect.
+pub fn delivery_path(transform: &Transform, version: Option<i64>, public_id: &str) -> String {
+    let mut p = String::from("/v1/image/");
+    if !transform.is_identity() {
+        p.push_str(&format!("{transform}/"));
+    }
+    if let Some(v) = version {
+        p.push_str(&format!("v{v}/"));
+    }
+    p.push_str(public_id);
+    p
 }
 
 /// Every Accept header line, joined as RFC 9110 allows; `None` when there is none (or it is not text).
@@ -50,10 +78,33 @@ pub struct SignedQuery {
     sig: Option<String>,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum Access {
     Public,
     Signed { seconds_left: i64 },
     Owner,
+}
+
+/// The caching policy of a delivery response, in one place (the README's table):
+/// a versioned public URL names bytes that never change, so shared caches keep it a year and
+/// browsers never revalidate (`immutable`); an unversioned one keeps its URL across overwrites, so
+/// it lives `max_age_secs` and is then revalidated by ETag. A signed URL may be cached only until it
+/// expires; owner-credential responses never enter a shared cache.
+fn cache_control(access: Access, versioned: bool, d: &DeliveryConfig) -> String {
+    match access {
+        Access::Public if versioned => format!("public, max-age={}, immutable", d.versioned_max_age_secs),
+        Access::Public => format!("public, max-age={}", d.max_age_secs),
+        Access::Signed { seconds_left } => format!("public, max-age={}", seconds_left.max(0)),
+        Access::Owner => "private, no-store".to_string(),
+    }
+}
+
+/// Adds the asset's CDN cache tag under each configured header, so a purge by tag reaches every
+/// transform, format and version of it.
+fn tagged(b: &mut actix_web::HttpResponseBuilder, d: &DeliveryConfig, tag: &str) {
+    for name in &d.tag_headers {
+        b.insert_header((name.clone(), tag.to_string()));
+    }
 }
 
 async fn check_access(req: &HttpRequest, state: &AppState, asset: &Asset, q: &SignedQuery) -> ApiResult<Access> {
@@ -77,25 +128,43 @@ async fn check_access(req: &HttpRequest, state: &AppState, asset: &Asset, q: &Si
 
 pub async fn deliver(req: HttpRequest, state: web::Data<AppState>, q: web::Query<SignedQuery>) -> ApiResult<HttpResponse> {
     let tail = req.path().strip_prefix("/v1/image/").unwrap_or_default();
-    let (transform, public_id) = parse_delivery_path(tail)?;
+    let DeliveryPath { transform, version, public_id } = parse_delivery_path(tail)?;
     let asset: Arc<Asset> = match state.catalog_view.cached(public_id.as_str()) {
         Some(a) => a,
         None => ask("catalog", &state.catalog, GetAsset { public_id: public_id.as_str().to_string() }).await?,
     };
+    // Access first: a version's existence is told only to those who may see the asset.
     let access = check_access(&req, &state, &asset, &q).await?;
+    let d = &state.settings.delivery;
+    let tag = cache_tag(public_id.as_str());
+
+    match version {
+        // An older version redirects to the current one, so pages that embed an old versioned URL
+        // keep showing the image (Cloudinary serves any version number). The redirect is cached like
+        // the unversioned URL: briefly, and purged by tag with the asset.
+        Some(v) if v < asset.version => {
+            let mut b = HttpResponse::Found();
+            b.insert_header((header::LOCATION, delivery_path(&transform, Some(asset.version), public_id.as_str())))
+                .insert_header((header::CACHE_CONTROL, cache_control(access, false, d)));
+            tagged(&mut b, d, &tag);
+            return Ok(b.finish());
+        }
+        // A version that does not exist yet may exist after the next overwrite: 404, never cached.
+        Some(v) if v > asset.version => {
+            return Err(ApiError(DomainError::NotFound(format!("version {v} of '{}' (the current version is {})", public_id.as_str(), asset.version))));
+        }
+        _ => {}
+    }
 
     let key = RenditionKey::new(&asset.storage_key, transform, accept_header(&req).as_deref());
     let auto = key.auto().is_some();
     let etag = format!("\"{}\"", &key.fingerprint()[..32]);
-    let cache_control = match access {
-        Access::Public => format!("public, max-age={}", state.settings.delivery.max_age_secs),
-        Access::Signed { seconds_left } => format!("public, max-age={}", seconds_left.max(0)),
-        Access::Owner => "private, no-store".to_string(),
-    };
+    let cache_control = cache_control(access, version.is_some(), d);
     let headers = |b: &mut actix_web::HttpResponseBuilder| {
         b.insert_header((header::ETAG, etag.clone()))
             .insert_header((header::CACHE_CONTROL, cache_control.clone()))
             .insert_header(("cross-origin-resource-policy", "cross-origin"));
+        tagged(b, d, &tag);
         if auto {
             b.insert_header((header::VARY, "Accept"));
         }
@@ -207,11 +276,7 @@ pub async fn sign(Authenticated(p): Authenticated, state: web::Data<AppState>, b
     let transform = b.transform.map(TransformField::into_transform).transpose()?.unwrap_or_default();
     let public_id = PublicId::parse(&b.public_id)?;
     let asset = ask("catalog", &state.catalog, GetManaged { caller: p.user, public_id: public_id.as_str().to_string() }).await?;
-    let path = if transform.is_identity() {
-        format!("/v1/image/{}", public_id.as_str())
-    } else {
-        format!("/v1/image/{transform}/{}", public_id.as_str())
-    };
+    let path = delivery_path(&transform, None, public_id.as_str());
     let expires = now_unix() + ttl;
     let sig = state.signer.sign(&path, expires, &asset.storage_key);
     let expires_at = time::OffsetDateTime::from_unix_timestamp(expires)
@@ -226,7 +291,62 @@ pub async fn sign(Authenticated(p): Authenticated, state: web::Data<AppState>, b
 
 #[cfg(test)]
 mod tests {
-    use super::none_match;
+    use super::*;
+
+    fn parsed(tail: &str) -> (String, Option<i64>, String) {
+        let p = parse_delivery_path(tail).unwrap_or_else(|e| panic!("{tail}: {e}"));
+        (p.transform.to_string(), p.version, p.public_id.as_str().to_string())
+    }
+
+    #[test]
+    fn versions_follow_the_optional_transform() {
+        let s = |x: &str| x.to_string();
+        assert_eq!(parsed("photo"), (s(""), None, s("photo")));
+        assert_eq!(parsed("v3/photo"), (s(""), Some(3), s("photo")));
+        assert_eq!(parsed("w_200,c_fill/v12/a/b"), (s("w_200,c_fill"), Some(12), s("a/b")));
+        assert_eq!(parsed("h_10,w_20/a/v3"), (s("w_20,h_10"), None, s("a/v3")));
+        assert_eq!(parsed("w_200/photo"), (s("w_200"), None, s("photo")));
+        // Only the segment right after the transform is a version; a second one is part of the id, which may not start with one.
+        assert!(parse_delivery_path("v3/v4/photo").is_err());
+        assert!(parse_delivery_path("v3/w_200/photo").is_err());
+        assert!(parse_delivery_path("v3").is_err(), "a version alone is no public_id");
+        assert_eq!(parsed("V3/photo"), (s(""), None, s("V3/photo")));
+        assert_eq!(parsed("v3x/photo"), (s(""), None, s("v3x/photo")));
+    }
+
+    #[test]
+    fn printed_paths_parse_back() {
+        for (t, v, id) in [("", None, "photo"), ("w_200,c_fill", Some(3), "a/b"), ("f_auto", None, "x/y.z"), ("", Some(1), "p")] {
+            let transform = if t.is_empty() { Transform::default() } else { Transform::parse(t).unwrap() };
+            let path = delivery_path(&transform, v, id);
+            assert_eq!(parsed(path.strip_prefix("/v1/image/").unwrap()), (t.to_string(), v, id.to_string()), "{path}");
+        }
+        assert_eq!(delivery_path(&Transform::default(), Some(7), "photo"), "/v1/image/v7/photo");
+    }
+
+    /// The vectors the SDKs' URL builders are checked against, read by the server's own parser and printer.
+    #[test]
+    fn shared_delivery_url_vectors() {
+        let text = include_str!("../../../tests/vectors/delivery_urls.json");
+        let vectors: Vec<serde_json::Value> = serde_json::from_str(text).unwrap();
+        assert!(vectors.len() >= 5);
+        for v in vectors {
+            let (id, t, version, path) = (v["public_id"].as_str().unwrap(), v["transform"].as_str().unwrap(), v["version"].as_i64(), v["path"].as_str().unwrap());
+            assert_eq!(parsed(path.strip_prefix("/v1/image/").unwrap()), (t.to_string(), version, id.to_string()), "{path}");
+            let transform = if t.is_empty() { Transform::default() } else { Transform::parse(t).unwrap() };
+            assert_eq!(delivery_path(&transform, version, id), path);
+        }
+    }
+
+    #[test]
+    fn cache_control_per_access_and_version() {
+        let d = DeliveryConfig { max_age_secs: 300, versioned_max_age_secs: 31_536_000, default_sign_ttl_secs: 3600, cache_tag_headers: vec![], tag_headers: vec![] };
+        assert_eq!(cache_control(Access::Public, true, &d), "public, max-age=31536000, immutable");
+        assert_eq!(cache_control(Access::Public, false, &d), "public, max-age=300");
+        assert_eq!(cache_control(Access::Signed { seconds_left: 42 }, true, &d), "public, max-age=42");
+        assert_eq!(cache_control(Access::Signed { seconds_left: -1 }, false, &d), "public, max-age=0");
+        assert_eq!(cache_control(Access::Owner, true, &d), "private, no-store");
+    }
 
     #[test]
     fn if_none_match_compares_weakly() {

@@ -22,6 +22,7 @@ pub mod ops;
 pub mod upload;
 pub mod usage;
 pub mod users;
+pub mod webhooks;
 
 pub fn configure(cfg: &mut web::ServiceConfig, debug_routes: bool) {
     cfg.service(Endpoint::new("/healthz").get(ops::healthz).done())
@@ -45,6 +46,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, debug_routes: bool) {
         .service(Endpoint::new("/v1/usage/daily").get(usage::daily).done())
         .service(Endpoint::new("/v1/folders").get(assets::folders).done())
         .service(Endpoint::new("/v1/tags").get(assets::tags).done())
+        .service(Endpoint::new("/v1/webhooks").get(webhooks::list).post(webhooks::create).done())
+        .service(Endpoint::new("/v1/webhooks/{id}").delete(webhooks::delete).done())
         // "sign" could also be a public_id, so GET/HEAD on it still deliver.
         .service(Endpoint::new("/v1/image/sign").post(image::sign).get(image::deliver).done())
         .service(Endpoint::new("/v1/image/{tail:.+}").get(image::deliver).done())

@@ -8,6 +8,8 @@ async function main(): Promise<void> {
   const cli: Client = createClient({ baseUrl: 'http://127.0.0.1:1', keyId: 'ck_x', keySecret: 'cs_x', timeout: 5000 });
   const t: Transform = { w: 400, h: 400, c: 'fill', f: 'webp', q: 80, dpr: 1.5, gr: true, bl: 0.3, r: -90, bg: 'ffffff' };
   const url: string = cli.urlFor('photo', t);
+  const versioned: string = cli.urlFor('photo', 'w_200', { version: 3 });
+  void versioned;
   const asset: Asset = await cli.upload(Buffer.from([1, 2, 3]), { tags: ['a', 'b'], folder: 'f', visibility: 'private', overwrite: true });
   const w: number = asset.width;
   const signed: string = await cli.signedUrl(asset.public_id, { transform: 'w_200', ttl_seconds: 60 });

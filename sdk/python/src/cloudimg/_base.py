@@ -228,13 +228,19 @@ class BaseClient:
 
     # -- URLs (no network) -----------------------------------------------------------------
 
-    def url_for(self, public_id: str, **transform: Unpack[TransformParams]) -> str:
+    def url_for(self, public_id: str, *, version: Optional[int] = None, **transform: Unpack[TransformParams]) -> str:
         """Delivery URL with the canonical transform, e.g. `.../v1/image/w_400,h_400,c_fill/photo-3a7f`.
 
-        Validates eagerly: raises TransformError naming the key and its allowed range.
+        `version` (the asset's `version`) gives the versioned URL `.../v1/image/w_400/v3/photo-3a7f`,
+        which the server marks immutable: the one to embed behind a CDN.
+        Validates eagerly: raises TransformError naming the key and its allowed range, and
+        ValueError for a version that is not a positive integer.
         """
         t = canonical_transform(dict(transform))
-        return f"{self.base_url}/v1/image/{t + '/' if t else ''}{_id_path(public_id)}"
+        if version is not None and (isinstance(version, bool) or not isinstance(version, int) or version < 1):
+            raise ValueError(f"version must be a positive integer (got {version!r})")
+        v = "" if version is None else f"v{version}/"
+        return f"{self.base_url}/v1/image/{t + '/' if t else ''}{v}{_id_path(public_id)}"
 
     # -- calls -----------------------------------------------------------------------------
 

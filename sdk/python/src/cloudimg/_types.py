@@ -10,6 +10,7 @@ Visibility = Literal["public", "private"]
 class Asset(TypedDict):
     public_id: str
     url: str
+    versioned_url: str
     folder: str
     tags: List[str]
     visibility: Visibility

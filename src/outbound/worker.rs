@@ -1,0 +1,168 @@
+//! The outbound worker: delivers due outbox rows (purges, webhooks) with retries and exponential backoff, and publishes the outbox gauges.
+//!
+//! It runs on its own thread with its own tokio runtime, so slow receivers never occupy an actix
+//! worker, and it holds nothing the process must wait for at shutdown: a row being delivered when
+//! the process dies is still in the table and is delivered again after a restart (at least once,
+//! with the same webhook-id).
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use imgcloud_actors::outbox::{now_ms, webhook_body, EventPayload, Kind, OutboxRow, OutboxSignal, OutboxStore, PurgePayload};
+use imgcloud_actors::public_id::cache_tag;
+use imgcloud_actors::webhooks::WebhookStore;
+use rand::Rng;
+
+use super::purge::Purger;
+use super::webhook;
+use crate::config::Settings;
+use crate::http::routes::assets::asset_json;
+
+/// Wait before the next attempt after `failures` failed ones: `base * 2^(failures-1)`, capped at
+/// `max`, then drawn from the upper half of that (`unit` in [0, 1)) so retries of many rows spread out.
+pub fn backoff_ms(failures: u32, base_ms: u64, max_ms: u64, unit: f64) -> u64 {
+    let exp = base_ms.saturating_mul(1u64 << failures.saturating_sub(1).min(40)).min(max_ms.max(1));
+    let half = exp / 2;
+    half + ((exp - half) as f64 * unit.clamp(0.0, 1.0)) as u64
+}
+
+pub struct Worker {
+    pub outbox: OutboxStore,
+    pub webhooks: WebhookStore,
+    pub signal: OutboxSignal,
+    pub purger: Purger,
+    pub settings: Arc<Settings>,
+}
+
+impl Worker {
+    /// Starts the worker thread. Nothing joins it: at exit the rows it had not finished are still in the table.
+    pub fn spawn(self) -> Result<(), String> {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| format!("outbound runtime: {e}"))?;
+        std::thread::Builder::new()
+            .name("outbound".into())
+            .spawn(move || runtime.block_on(Arc::new(self).run()))
+            .map_err(|e| format!("outbound thread: {e}"))?;
+        Ok(())
+    }
+
+    async fn run(self: Arc<Self>) {
+        let cfg = &self.settings.outbox;
+        let mut in_flight: HashSet<i64> = HashSet::new();
+        let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel::<i64>();
+        loop {
+            while let Ok(id) = done_rx.try_recv() {
+                in_flight.remove(&id);
+            }
+            let room = cfg.concurrency.max(1).saturating_sub(in_flight.len());
+            if room > 0 {
+                match self.outbox.due(now_ms(), &in_flight, room) {
+                    Ok(rows) => {
+                        for row in rows {
+                            in_flight.insert(row.id);
+                            let (me, done) = (self.clone(), done_tx.clone());
+                            tokio::spawn(async move {
+                                let id = row.id;
+                                me.attempt(row).await;
+                                let _ = done.send(id);
+                            });
+                        }
+                    }
+                    Err(e) => tracing::warn!("outbox: reading due rows: {e}"),
+                }
+            }
+            self.publish_stats();
+            tokio::select! {
+                _ = self.signal.notified() => {}
+                Some(id) = done_rx.recv() => { in_flight.remove(&id); }
+                _ = tokio::time::sleep(Duration::from_millis(cfg.poll_ms.max(10))) => {}
+            }
+        }
+    }
+
+    /// One delivery attempt of one row, and its bookkeeping.
+    async fn attempt(&self, row: OutboxRow) {
+        let result = match row.kind {
+            Kind::Purge => match serde_json::from_str::<PurgePayload>(&row.payload) {
+                Ok(p) => self.purger.purge(&cache_tag(&p.public_id)).await,
+                Err(e) => Err(format!("unreadable purge payload: {e}")),
+            },
+            Kind::Webhook => match self.webhooks.target(&row.target) {
+                Ok(None) => {
+                    // The endpoint was deleted (with its user, say): nobody is left to deliver to.
+                    self.record(&row, Ok(()));
+                    return;
+                }
+                Ok(Some(target)) => match serde_json::from_str::<EventPayload>(&row.payload) {
+                    Ok(p) => {
+                        let body = webhook_body(&p, asset_json(&p.asset, self.settings.public_url()));
+                        let timeout = Duration::from_secs(self.settings.webhooks.timeout_secs.max(1));
+                        webhook::deliver(&target, &row.message_id, body, self.settings.webhooks.allow_private_targets, timeout).await
+                    }
+                    Err(e) => Err(format!("unreadable event payload: {e}")),
+                },
+                Err(e) => Err(e.to_string()),
+            },
+        };
+        self.record(&row, result);
+    }
+
+    fn record(&self, row: &OutboxRow, result: Result<(), String>) {
+        let kind = row.kind.as_str();
+        let outcome = match result {
+            Ok(()) => {
+                metrics::counter!("outbox_delivered_total", "kind" => kind).increment(1);
+                self.outbox.done(row.id)
+            }
+            Err(e) => {
+                metrics::counter!("outbox_failures_total", "kind" => kind).increment(1);
+                let cfg = &self.settings.outbox;
+                let attempts = row.attempts + 1;
+                let next = (attempts < cfg.max_attempts).then(|| {
+                    let wait = backoff_ms(attempts, cfg.retry_base_ms, cfg.retry_max_secs.saturating_mul(1000), rand::thread_rng().gen());
+                    now_ms() + wait as i64
+                });
+                match next {
+                    Some(_) => tracing::warn!("outbox: {kind} {} attempt {attempts} failed: {e}", row.message_id),
+                    None => tracing::error!("outbox: {kind} {} is dead after {attempts} attempts: {e}", row.message_id),
+                }
+                self.outbox.failed(row.id, attempts, next, &e)
+            }
+        };
+        if let Err(e) = outcome {
+            // The row stays as it was and is attempted again: at least once, never lost.
+            tracing::warn!("outbox: recording row {}: {e}", row.id);
+        }
+    }
+
+    fn publish_stats(&self) {
+        match self.outbox.stats(now_ms()) {
+            Ok(s) => {
+                metrics::gauge!("outbox_depth", "kind" => "purge").set(s.pending_purge as f64);
+                metrics::gauge!("outbox_depth", "kind" => "webhook").set(s.pending_webhook as f64);
+                metrics::gauge!("outbox_dead", "kind" => "purge").set(s.dead_purge as f64);
+                metrics::gauge!("outbox_dead", "kind" => "webhook").set(s.dead_webhook as f64);
+                metrics::gauge!("outbox_oldest_age_seconds").set(s.oldest_age_ms as f64 / 1000.0);
+            }
+            Err(e) => tracing::warn!("outbox: reading stats: {e}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_the_base_up_to_the_cap_with_jitter_in_the_upper_half() {
+        assert_eq!(backoff_ms(1, 1000, 3_600_000, 1.0), 1000);
+        assert_eq!(backoff_ms(1, 1000, 3_600_000, 0.0), 500);
+        assert_eq!(backoff_ms(2, 1000, 3_600_000, 1.0), 2000);
+        assert_eq!(backoff_ms(5, 1000, 3_600_000, 1.0), 16_000);
+        assert_eq!(backoff_ms(13, 1000, 3_600_000, 1.0), 3_600_000);
+        assert_eq!(backoff_ms(200, 1000, 3_600_000, 0.0), 1_800_000, "no overflow, still capped");
+        for u in [0.0, 0.3, 0.999] {
+            let w = backoff_ms(3, 1000, 3_600_000, u);
+            assert!((2000..=4000).contains(&w), "{w}");
+        }
+    }
+}
