@@ -321,16 +321,36 @@ mod tests {
 
     #[test]
     fn a_purger_that_could_never_work_stops_startup() {
-        let with = |pairs: &'static [(&'static str, &'static str)]| {
-            Settings::load_from(move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string()))
-        };
-        let s = with(&[]).unwrap();
+        // `load_from` runs `check`; the IMGCLOUD_* layer reads the real process environment, so
+        // the variations are made on the loaded defaults.
+        let s = Settings::load_from(|_| None).unwrap();
         assert!(!s.cdn_purge.enabled() && !s.webhooks.allow_private_targets);
-        assert!(with(&[("IMGCLOUD_CDN_PURGE__KIND", "varnish")]).is_err());
-        assert!(with(&[("IMGCLOUD_CDN_PURGE__KIND", "http")]).is_err(), "http needs a url");
-        assert!(with(&[("IMGCLOUD_CDN_PURGE__KIND", "http"), ("IMGCLOUD_CDN_PURGE__URL", "http://127.0.0.1:6081/")]).unwrap().cdn_purge.enabled());
-        assert!(with(&[("IMGCLOUD_CDN_PURGE__KIND", "cloudflare"), ("IMGCLOUD_CDN_PURGE__CLOUDFLARE_ZONE_ID", "z")]).is_err(), "and a token");
-        assert!(format!("{:?}", with(&[("IMGCLOUD_CDN_PURGE__CLOUDFLARE_API_TOKEN", "sekrit")]).unwrap().cdn_purge).contains("***"));
+        let with = |f: &dyn Fn(&mut CdnPurgeConfig)| {
+            let mut c = s.cdn_purge.clone();
+            f(&mut c);
+            c.check()
+        };
+        assert!(with(&|c| c.kind = "varnish".into()).is_err());
+        assert!(with(&|c| c.kind = "http".into()).is_err(), "http needs a url");
+        assert!(with(&|c| {
+            c.kind = "http".into();
+            c.url = "http://127.0.0.1:6081/".into();
+        })
+        .is_ok());
+        assert!(with(&|c| {
+            c.kind = "http".into();
+            c.url = "http://127.0.0.1:6081/".into();
+            c.header = "Surrogate Key".into();
+        })
+        .is_err(), "header must be a token");
+        assert!(with(&|c| {
+            c.kind = "cloudflare".into();
+            c.cloudflare_zone_id = "z".into();
+        })
+        .is_err(), "and a token");
+        let mut c = s.cdn_purge.clone();
+        c.cloudflare_api_token = "sekrit".into();
+        assert!(!format!("{c:?}").contains("sekrit"));
     }
 
     #[test]

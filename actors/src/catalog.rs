@@ -388,7 +388,8 @@ impl CatalogStore {
                 let visibility = fields.visibility.unwrap_or(Visibility::Public);
                 tx.execute(
                     "INSERT INTO assets (public_id, owner_id, folder, visibility, format, width, height, bytes, version, storage_key, \
-                     created_at, updated_at, created_unix) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10, ?10, ?11)",
+                     created_at, updated_at, created_unix) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, \
+                     COALESCE((SELECT version FROM retired_versions WHERE public_id = ?1), 0) + 1, ?9, ?10, ?10, ?11)",
                     params![
                         public_id.as_str(),
                         caller.id,
@@ -513,6 +514,12 @@ impl CatalogStore {
             .optional()?
             .ok_or_else(|| DomainError::NotFound(format!("asset '{public_id}'")))?;
         tx.execute("DELETE FROM assets WHERE id = ?1", [a.row_id])?;
+        // Versions of a public_id never repeat (see migrations/0005_retired_versions.sql).
+        tx.execute(
+            "INSERT INTO retired_versions (public_id, version) VALUES (?1, ?2) \
+             ON CONFLICT(public_id) DO UPDATE SET version = max(version, excluded.version)",
+            params![snapshot.public_id, snapshot.version],
+        )?;
         outbox::enqueue_event(&tx, Event::Deleted, &snapshot, &now_rfc3339())?;
         if self.settings.purge_enabled {
             outbox::enqueue_purge(&tx, &snapshot.public_id)?;

@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0002_assets.sql"),
     include_str!("../../migrations/0003_usage_daily.sql"),
     include_str!("../../migrations/0004_outbox.sql"),
+    include_str!("../../migrations/0005_retired_versions.sql"),
 ];
 
 /// Milliseconds a connection waits for another connection's lock before SQLite reports "database is locked".

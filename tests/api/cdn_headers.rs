@@ -157,3 +157,24 @@ fn cache_tag_headers_and_max_ages_are_configurable() {
     let r = plain().get(app.url("/v1/image/v1/p")).send().unwrap();
     assert_eq!(header(&r, "cache-control"), "public, max-age=86400, immutable");
 }
+
+#[test]
+fn a_reused_public_id_never_repeats_a_version() {
+    // Versioned URLs are immutable in every cache: after delete and re-upload, v1 must not come back.
+    let app = spawn_app();
+    let key = app.api_key(&app.admin());
+    let red = draw(20, 20, image::ImageFormat::Png, |_, _| [255, 0, 0, 255]);
+    let blue = draw(20, 20, image::ImageFormat::Png, |_, _| [0, 0, 255, 255]);
+    assert_eq!(app.upload_ok(&key, red.clone(), "a.png", &[("public_id", "reused")])["version"], 1);
+    assert_eq!(app.upload_ok(&key, red, "a.png", &[("public_id", "reused"), ("overwrite", "true")])["version"], 2);
+    let r = app.client().delete(app.url("/v1/assets/reused")).header("Authorization", &key).send().unwrap();
+    assert_eq!(r.status(), 204);
+    let a = app.upload_ok(&key, blue, "b.png", &[("public_id", "reused")]);
+    assert_eq!(a["version"], 3, "{a}");
+    assert!(a["versioned_url"].as_str().unwrap().ends_with("/v1/image/v3/reused"), "{a}");
+    // The old versions now redirect to the new image rather than serving anything of their own.
+    let r = plain().get(app.url("/v1/image/v1/reused")).send().unwrap();
+    assert_eq!(r.status(), 302);
+    let body = plain().get(app.url("/v1/image/v3/reused")).send().unwrap().bytes().unwrap();
+    assert!(near(decode(&body).get_pixel(10, 10).0, [0, 0, 255, 255], 8));
+}

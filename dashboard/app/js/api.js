@@ -81,8 +81,8 @@ export function encodeId(publicId) {
 }
 
 /** The delivery path of an asset with an optional transform string. */
-export function deliveryPath(publicId, transform = '') {
-  return `/v1/image/${transform ? `${transform}/` : ''}${encodeId(publicId)}`;
+export function deliveryPath(publicId, transform = '', version = null) {
+  return `/v1/image/${transform ? `${transform}/` : ''}${version ? `v${version}/` : ''}${encodeId(publicId)}`;
 }
 
 /**
