@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fetches real third-party test images for the engine's golden tests into tests/fixtures/cache/.
-# Sources are package registries only: Pillow's sdist (PyPI), Debian's gdk-pixbuf-tests and
-# libgs-common (Ghostscript's ICC profiles: Adobe RGB compatible and a CMYK press profile).
+# Sources are package registries only: Pillow's sdist (PyPI), Debian's gdk-pixbuf-tests,
+# libgs-common (Ghostscript's ICC profiles: Adobe RGB compatible and a CMYK press profile) and
+# afl++-doc (AFL's seed images).
 # Every file is pinned by its SHA-256 in tests/fixtures/SHA256SUMS (committed). A cached file is
 # kept only while it matches; a missing, empty or changed one makes its source be fetched again,
 # and the whole cache is checked with `sha256sum -c` before the script succeeds. So a second run
@@ -36,6 +37,9 @@ PILLOW_FILES=(
   xmp_test.jpg
   transparent.png
   truncated_jpeg.jpg
+  xmp_tags_orientation.png xmp_tags_orientation_exiftool.png
+  exif_imagemagick.png exif_imagemagick_orientation.png
+  hopper_gray_4bpp.tif multipage-mmap.tiff
 )
 GDK_FILES=(
   bug725582-testrotate.jpg bug725582-testrotate.png
@@ -44,6 +48,8 @@ GDK_FILES=(
   premature-end.jpg
 )
 GS_FILES=(a98.icc default_cmyk.icc)
+# AFL's seed images (Debian afl++-doc): one picture in many formats, so each is the others' reference.
+AFL_FILES=(not_kitty.tiff not_kitty.png)
 
 # The pinned SHA-256 of a fixture, from $SUMS.
 pinned() {
@@ -110,7 +116,15 @@ if stale "${GS_FILES[@]}"; then
   done
 fi
 
-ALL_FILES=("${PILLOW_FILES[@]}" "${GDK_FILES[@]}" "${GS_FILES[@]}")
+if stale "${AFL_FILES[@]}"; then
+  echo "fetching Debian afl++-doc ..."
+  apt_fetch afl++-doc
+  dpkg-deb -x "$TMP"/afl++-doc_*.deb "$TMP/afl"
+  cp "$TMP/afl/usr/share/doc/afl++-doc/afl/testcases/images/tiff/not_kitty.tiff" "$CACHE/not_kitty.tiff"
+  cp "$TMP/afl/usr/share/doc/afl++-doc/afl/testcases/images/png/not_kitty.png" "$CACHE/not_kitty.png"
+fi
+
+ALL_FILES=("${PILLOW_FILES[@]}" "${GDK_FILES[@]}" "${GS_FILES[@]}" "${AFL_FILES[@]}")
 if ((WRITE_SUMS)); then
   (cd "$CACHE" && sha256sum "${ALL_FILES[@]}") >"$SUMS"
   echo "wrote $SUMS"

@@ -94,11 +94,36 @@ fn user_add(rest: &[&str]) -> Result<(), String> {
     Ok(())
 }
 
+/// The output file's extension names the format, as with vipsthumbnail; an explicit `f_` that
+/// names another format is a mistake worth stopping for, and `f_auto` (nothing to negotiate with
+/// here) defers to the extension. Without a known extension, `f_` must say it.
+fn with_output_format(mut t: imgcloud_engine::Transform, output: &str) -> Result<imgcloud_engine::Transform, String> {
+    use imgcloud_engine::OutputFormat;
+    let ext = std::path::Path::new(output).extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    let by_ext = match ext.as_deref() {
+        Some("jpeg") => Some(OutputFormat::Jpg),
+        Some(e) => OutputFormat::from_name(e).filter(|f| *f != OutputFormat::Auto),
+        None => None,
+    };
+    match (t.f, by_ext) {
+        (None | Some(OutputFormat::Auto), Some(f)) => t.f = Some(f),
+        (Some(asked), Some(f)) if asked != f => {
+            return Err(format!("the transform asks for f_{} but {output} is a .{} file", asked.as_str(), ext.unwrap_or_default()))
+        }
+        (None | Some(OutputFormat::Auto), None) => {
+            return Err(format!("cannot tell the output format from {output:?}: end it in .jpg, .png, .webp, .avif or .gif, or add f_<format>"))
+        }
+        _ => {}
+    }
+    Ok(t)
+}
+
 fn render(input: &str, transform: &str, output: &str) -> Result<(), String> {
     let t = match transform {
         "" | "-" => imgcloud_engine::Transform::default(),
         s => imgcloud_engine::Transform::parse(s).map_err(|e| format!("invalid transform: {e}"))?,
     };
+    let t = with_output_format(t, output)?;
     let bytes = std::fs::read(input).map_err(|e| format!("{input}: {e}"))?;
     let out = imgcloud_engine::render(&bytes, &t, &imgcloud_engine::RenderOptions::default()).map_err(|e| e.to_string())?;
     std::fs::write(output, &out.bytes).map_err(|e| format!("{output}: {e}"))?;

@@ -57,6 +57,7 @@ impl DomainError {
             (e @ (E::PixelBudget(_) | E::TooManyPixels { .. }), Stage::Render { .. }) => {
                 DomainError::Invalid(format!("{e}; ask for a smaller size or a simpler transform"))
             }
+            (e @ E::OutputTooLarge { .. }, Stage::Render { .. }) => DomainError::Invalid(e.to_string()),
             // A deadline can be load as much as the transform; the render supervisor remembers
             // the failure, and `retry_after` says when it will try again.
             (e @ E::Deadline(_), Stage::Render { retry_after }) => DomainError::Overloaded { message: e.to_string(), retry_after },

@@ -77,10 +77,102 @@ pub(crate) fn decode(
         InputFormat::Png => with_decoder(image::codecs::png::PngDecoder::new(Cursor::new(bytes)).map_err(corrupt)?, max_pixels),
         InputFormat::Webp => with_decoder(image::codecs::webp::WebPDecoder::new(Cursor::new(bytes)).map_err(corrupt)?, max_pixels),
         InputFormat::Gif => with_decoder(image::codecs::gif::GifDecoder::new(Cursor::new(bytes)).map_err(corrupt)?, max_pixels),
-        InputFormat::Tiff => with_decoder(image::codecs::tiff::TiffDecoder::new(Cursor::new(bytes)).map_err(corrupt)?, max_pixels),
+        InputFormat::Tiff => decode_tiff(bytes, max_pixels),
         InputFormat::Bmp => with_decoder(image::codecs::bmp::BmpDecoder::new(Cursor::new(bytes)).map_err(corrupt)?, max_pixels),
         InputFormat::Avif => Err(EngineError::Unsupported("AVIF input is not supported by this build".into())),
     })
+}
+
+/// The `image` crate reads RGB(A), grey 1/8/16-bit, float and CMYK TIFFs; palette images and
+/// 2/4-bit grey (ordinary in scanners' and old tools' output) are read by `indexed_tiff`.
+fn decode_tiff(bytes: &[u8], max_pixels: u64) -> Result<Decoded, EngineError> {
+    match image::codecs::tiff::TiffDecoder::new(Cursor::new(bytes)) {
+        Ok(dec) => with_decoder(dec, max_pixels),
+        Err(image::ImageError::Unsupported(_)) => indexed_tiff(bytes, max_pixels),
+        Err(e) => Err(corrupt(e)),
+    }
+}
+
+/// Palette and low-depth grey TIFFs. The `tiff` crate decompresses (any codec, strips or tiles,
+/// predictor) but refuses the palette interpretation, so a copy of the file says BlackIsZero and
+/// the samples come back as plain indices; they are then looked up in the ColorMap (or scaled, for
+/// grey) here.
+fn indexed_tiff(bytes: &[u8], max_pixels: u64) -> Result<Decoded, EngineError> {
+    use tiff::decoder::{Decoder, DecodingResult, Limits};
+    let unsupported = |what: &str| EngineError::Unsupported(format!("TIFF: {what}"));
+    let (at, photometric) = tiff_photometric_entry(bytes).ok_or_else(|| unsupported("no readable PhotometricInterpretation"))?;
+    if !matches!(photometric, 0 | 1 | 3) {
+        return Err(unsupported(&format!("photometric interpretation {photometric} is not supported")));
+    }
+    let mut patched = bytes.to_vec();
+    let little = bytes.starts_with(b"II");
+    patched[at..at + 2].copy_from_slice(&if little { 1u16.to_le_bytes() } else { 1u16.to_be_bytes() });
+
+    let mut limits = Limits::default();
+    limits.decoding_buffer_size = usize::try_from(max_pixels.saturating_mul(2)).unwrap_or(usize::MAX);
+    let mut dec = Decoder::new(Cursor::new(&patched[..])).map_err(corrupt)?.with_limits(limits);
+    let (w, h) = dec.dimensions().map_err(corrupt)?;
+    if u64::from(w) * u64::from(h) > max_pixels {
+        return Err(EngineError::PixelBudget(max_pixels));
+    }
+    let bits = match dec.colortype().map_err(corrupt)? {
+        tiff::ColorType::Gray(b @ (1 | 2 | 4 | 8)) => b,
+        other => return Err(unsupported(&format!("{other:?} samples are not supported"))),
+    };
+    let colors = 1usize << bits;
+    let map = if photometric == 3 {
+        let map = dec.get_tag_u16_vec(tiff::tags::Tag::ColorMap).map_err(corrupt)?;
+        if map.len() < 3 * colors {
+            return Err(EngineError::Corrupt(format!("TIFF ColorMap has {} entries, {} needed", map.len(), 3 * colors)));
+        }
+        Some(map)
+    } else {
+        None
+    };
+    let DecodingResult::U8(data) = dec.read_image().map_err(corrupt)? else {
+        return Err(unsupported("unexpected sample layout"));
+    };
+    let row_bytes = (w as usize * usize::from(bits)).div_ceil(8);
+    if data.len() < row_bytes * h as usize {
+        return Err(EngineError::Corrupt("TIFF image data is shorter than its size".into()));
+    }
+    let index = |x: usize, y: usize| -> usize {
+        let bit = x * usize::from(bits);
+        let byte = data[y * row_bytes + bit / 8];
+        usize::from((byte >> (8 - usize::from(bits) - bit % 8)) & ((1u16 << bits) - 1) as u8)
+    };
+    let img = match map {
+        Some(map) => DynamicImage::ImageRgb8(image::RgbImage::from_fn(w, h, |x, y| {
+            let i = index(x as usize, y as usize);
+            image::Rgb([(map[i] >> 8) as u8, (map[colors + i] >> 8) as u8, (map[2 * colors + i] >> 8) as u8])
+        })),
+        None => {
+            let max = colors - 1;
+            DynamicImage::ImageLuma8(image::GrayImage::from_fn(w, h, |x, y| {
+                let v = index(x as usize, y as usize) * 255 / max;
+                image::Luma([if photometric == 0 { 255 - v as u8 } else { v as u8 }])
+            }))
+        }
+    };
+    Ok(Decoded { pixels: Pixels::Image(img), icc: None })
+}
+
+/// Byte offset of the value of IFD0's PhotometricInterpretation entry (tag 262, SHORT) and the
+/// value, in a classic (not Big) TIFF.
+fn tiff_photometric_entry(b: &[u8]) -> Option<(usize, u16)> {
+    let little = match b.get(..4)? {
+        b"II*\0" => true,
+        b"MM\0*" => false,
+        _ => return None,
+    };
+    let u16_at = |i: usize| b.get(i..i + 2).map(|s| if little { u16::from_le_bytes([s[0], s[1]]) } else { u16::from_be_bytes([s[0], s[1]]) });
+    let u32_at = |i: usize| b.get(i..i + 4).map(|s| {
+        let a = [s[0], s[1], s[2], s[3]];
+        if little { u32::from_le_bytes(a) } else { u32::from_be_bytes(a) }
+    });
+    let ifd = u32_at(4)? as usize;
+    let count = usize::from(u16_at(ifd)?);
+    (0..count).map(|k| ifd + 2 + 12 * k).find(|&e| u16_at(e) == Some(262) && u16_at(e + 2) == Some(3)).and_then(|e| Some((e + 8, u16_at(e + 8)?)))
 }
 
 /// In entropy-coded data 0xFF is always followed by 0x00 or a restart marker, so an EOI after the

@@ -23,6 +23,9 @@ pub enum EngineError {
     /// The render would need more pixels than the caller's pixel budget. HTTP maps to 503.
     #[error("render exceeded its pixel budget of {0} pixels")]
     PixelBudget(u64),
+    /// The output is larger than its format can hold (WebP: 16383 px a side). HTTP maps to 400.
+    #[error("the output would be {width}x{height} px, but {format} allows at most {max_side} px a side; ask for a size (w_ or h_) or another format")]
+    OutputTooLarge { width: u32, height: u32, format: &'static str, max_side: u32 },
     /// Encoding failed inside a codec. HTTP maps to 500.
     #[error("could not encode output: {0}")]
     Encode(String),

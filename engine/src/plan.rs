@@ -16,12 +16,17 @@
 //!   the box.
 //! - A crop window or canvas that would equal the resized image is left out (`CropWindow::None`,
 //!   `canvas: None`), so the pipeline never runs a no-op step.
-//! - Output bound: the final image (after canvas and rotation) is at most 4000 px a side and
-//!   16,000,000 px. The grammar rejects explicit sizes over it, so only implicit sizes (no w/h on a
-//!   big source, `outside`, a one-sided size on a very long source) and rotation can reach it; then
-//!   the whole geometry shrinks by one factor, keeping aspect, until the final box fits. An
-//!   `outside` result shrunk this way no longer covers the box, and a rotated fill is smaller than
-//!   asked; the bound wins.
+//! - Output bound, for sizes a client asks for (`w` or `h` set): the final image (after canvas and
+//!   rotation) is at most 4000 px a side and 16,000,000 px. The grammar rejects explicit sizes over
+//!   it, so only implicit sizes (`outside`, a one-sided size on a very long source) and rotation can
+//!   reach it; then the whole geometry shrinks by one factor, keeping aspect, until the final box
+//!   fits. An `outside` result shrunk this way no longer covers the box, and a rotated fill is
+//!   smaller than asked; the bound wins.
+//! - Unsized transforms (neither `w` nor `h`, including the identity URL) keep the original's full
+//!   size: the input cap already bounds it. What still binds is the output format's own largest side
+//!   (`OutputFormat::max_side`, WebP's 16383 px): `f_auto` then falls back to png/jpg, and an
+//!   explicit or implied format that cannot hold the image is `OutputTooLarge`, never a silent
+//!   downscale. The caller's work budget still bounds what rotation adds.
 //! - Rotation: positive angles turn clockwise (as sharp and Cloudinary do); the angle is reduced
 //!   into (-360, 360) with 360 and -360 becoming 0. Multiples of 90 are exact (90/270 swap sides);
 //!   other angles give the bounding box `ceil(w|cos| + h|sin|) x ceil(w|sin| + h|cos|)` with a
@@ -119,7 +124,8 @@ pub fn plan(t: &Transform, src: &SourceFacts, auto: AutoFormat) -> Result<Plan, 
     let (tw, th) = (t.target_w(), t.target_h());
 
     let mut g = layout(ow, oh, mode, tw, th);
-    let mut k = shrink_factor(rotated_size(g.pre_w(), g.pre_h(), rotate));
+    let sized = tw.is_some() || th.is_some();
+    let mut k = if sized { shrink_factor(rotated_size(g.pre_w(), g.pre_h(), rotate)) } else { 1.0 };
     if k < 1.0 {
         let base = g;
         // Rounding can leave the first try a pixel over; each retry shrinks a little more, and the
@@ -134,7 +140,14 @@ pub fn plan(t: &Transform, src: &SourceFacts, auto: AutoFormat) -> Result<Plan, 
     }
     let (out_w, out_h) = rotated_size(g.pre_w(), g.pre_h(), rotate);
 
-    let format = output_format(t.f, src, auto);
+    let mut format = output_format(t.f, src, auto);
+    let holds = |f: OutputFormat| out_w <= f.max_side() && out_h <= f.max_side();
+    if t.f == Some(OutputFormat::Auto) && !holds(format) {
+        format = AutoFormat::Fallback.output(src.has_alpha);
+    }
+    if !holds(format) {
+        return Err(EngineError::OutputTooLarge { width: out_w, height: out_h, format: format.as_str(), max_side: format.max_side() });
+    }
     let quality = t.q.unwrap_or(match format {
         OutputFormat::Jpg | OutputFormat::Webp => 80,
         OutputFormat::Avif => 50,
@@ -488,15 +501,37 @@ mod tests {
     }
 
     #[test]
+    fn unsized_transforms_keep_the_full_size() {
+        assert_eq!(geo("", 8000, 6000).3, (8000, 6000));
+        assert_eq!(geo("", 5120, 2880).3, (5120, 2880));
+        assert_eq!(geo("f_webp", 10000, 10000).3, (10000, 10000));
+        assert_eq!(geo("c_fill,q_50,gr_1,dpr_2", 6000, 4000).3, (6000, 4000));
+        // Orientation still swaps; a right-angle turn is exact at full size.
+        let p = pl("r_90", SourceFacts { orientation: 6, ..src(6000, 4000) });
+        assert_eq!(((p.resize_w, p.resize_h), (p.out_w, p.out_h)), ((4000, 6000), (6000, 4000)));
+    }
+
+    #[test]
+    fn a_format_too_small_for_the_full_size_is_an_error_or_a_fallback() {
+        let t = |s: &str| Transform::parse(s).unwrap();
+        let wide = src(20000, 1000);
+        let e = plan(&t("f_webp"), &wide, AutoFormat::Avif).unwrap_err();
+        assert!(matches!(e, EngineError::OutputTooLarge { width: 20000, max_side: 16383, .. }), "{e:?}");
+        assert!(e.to_string().contains("w_ or h_"), "{e}");
+        // A WebP source rotated past WebP's side, with its own format implied.
+        let e = plan(&t("r_45"), &SourceFacts { format: InputFormat::Webp, ..src(16000, 16000) }, AutoFormat::Fallback).unwrap_err();
+        assert!(matches!(e, EngineError::OutputTooLarge { .. }), "{e:?}");
+        // f_auto picks what the client takes when it can hold the image, else png/jpg.
+        assert_eq!(plan(&t("f_auto"), &wide, AutoFormat::Webp).unwrap().format, OutputFormat::Jpg);
+        assert_eq!(plan(&t("f_auto"), &SourceFacts { has_alpha: true, ..wide }, AutoFormat::Webp).unwrap().format, OutputFormat::Png);
+        assert_eq!(plan(&t("f_auto"), &wide, AutoFormat::Avif).unwrap().format, OutputFormat::Avif);
+        assert_eq!(plan(&t("f_auto"), &src(16000, 1000), AutoFormat::Webp).unwrap().format, OutputFormat::Webp);
+        // Sized requests are bounded first, so they always fit.
+        assert_eq!(plan(&t("w_4000,f_webp"), &wide, AutoFormat::Fallback).unwrap().out_w, 4000);
+    }
+
+    #[test]
     fn bound_clamps_implicit_sizes() {
-        // Identity on a big source.
-        assert_eq!(geo("", 8000, 6000).3, (4000, 3000));
-        let (_, _, _, (w, h)) = geo("", 5000, 5000);
-        assert_eq!((w, h), (4000, 4000));
-        // Area, not side, is the limit here: 4000 x 4000 allowed, but 3900 wide by 4500 is not.
-        let (_, _, _, (w, h)) = geo("", 4000, 4100);
-        assert!(w <= 4000 && h <= 4000 && u64::from(w) * u64::from(h) <= MAX_PIXELS, "{w}x{h}");
-        assert_eq!(geo("", 4000, 4000).3, (4000, 4000));
         // Long thin source with only w: fit never enlarges but 100 x 10000 is over a side.
         assert_eq!(geo("w_4000", 100, 10000).3, (40, 4000));
         // outside on a tiny source.
@@ -506,7 +541,7 @@ mod tests {
         // fill keeps its exact box even when the intermediate is huge.
         assert_eq!(geo("w_4000,h_10,c_fill", 1, 4000).3, (4000, 10));
         // Extreme aspect never goes below 1 px.
-        let (_, _, _, (w, h)) = geo("", 1, 100_000_000);
+        let (_, _, _, (w, h)) = geo("w_1", 1, 100_000_000);
         assert_eq!((w, h), (1, 4000));
     }
 
@@ -556,7 +591,7 @@ mod tests {
         assert!(p.resize_w <= cw && p.resize_h <= ch);
         assert!(fits((p.out_w, p.out_h)), "{p:?}");
         // Plain resize: 4000 x 3000 turned 30 deg.
-        let p = pl("r_30", src(4000, 3000));
+        let p = pl("w_4000,r_30", src(4000, 3000));
         assert!(fits((p.out_w, p.out_h)));
         assert!(p.resize_w * 3 >= p.resize_h * 4 - 3 && p.resize_w * 3 <= p.resize_h * 4 + 3);
         // 90 deg of a bounded image never needs a shrink.
@@ -580,7 +615,13 @@ mod tests {
                         let s = format!("{t}{m}{r}").trim_start_matches(',').to_string();
                         let p = pl(&s, src(sw, sh));
                         let ctx = format!("{s} on {sw}x{sh}: {p:?}");
-                        assert!(fits((p.out_w, p.out_h)), "{ctx}");
+                        if t.is_empty() {
+                            // Unsized: the full size, turned; only the format's own side binds.
+                            assert_eq!((p.resize_w, p.resize_h), (sw, sh), "{ctx}");
+                            assert_eq!((p.out_w, p.out_h), rotated_size(sw, sh, p.rotate), "{ctx}");
+                        } else {
+                            assert!(fits((p.out_w, p.out_h)), "{ctx}");
+                        }
                         assert!(p.resize_w >= 1 && p.resize_h >= 1 && p.out_w >= 1 && p.out_h >= 1, "{ctx}");
                         match p.crop {
                             CropWindow::Fixed(c) => assert!(c.x + c.w <= p.resize_w && c.y + c.h <= p.resize_h, "{ctx}"),

@@ -146,6 +146,17 @@ impl OutputFormat {
     }
 
     /// Whether the format can carry transparency (GIF's 1-bit transparency counts).
+    /// The largest side the format (and our encoder for it) can write. `Auto` is resolved before
+    /// this is asked.
+    pub fn max_side(&self) -> u32 {
+        match self {
+            OutputFormat::Webp => 16_383,
+            OutputFormat::Jpg => 65_500,
+            OutputFormat::Gif | OutputFormat::Avif => 65_535,
+            OutputFormat::Png | OutputFormat::Auto => u32::MAX,
+        }
+    }
+
     pub fn has_alpha(&self) -> bool {
         matches!(self, OutputFormat::Png | OutputFormat::Webp | OutputFormat::Avif | OutputFormat::Gif)
     }

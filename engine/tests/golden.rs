@@ -608,3 +608,50 @@ fn mutated_real_files_never_panic() {
     }
     eprintln!("mutations: {} rendered, {} refused", outcomes[0], outcomes[1]);
 }
+
+// ---------- orientation outside EXIF, ordinary TIFFs ----------
+
+#[test]
+fn png_orientation_kept_in_xmp_or_imagemagick_text_is_applied() {
+    // Pillow's test files: orientation 3 only in XMP (attribute and element spellings), or only in
+    // ImageMagick's "Raw profile type exif" text chunk. Pillow reads 3 from each.
+    for f in ["xmp_tags_orientation.png", "xmp_tags_orientation_exiftool.png", "exif_imagemagick_orientation.png"] {
+        let bytes = fixture(f);
+        assert_eq!(probe(&bytes).unwrap().orientation, 3, "{f}");
+        // Lightness only: the files carry a wide-gamut ICC profile, which the render converts to sRGB.
+        let luma = |img: &RgbImage| DynamicImage::ImageRgb8(img.clone()).to_luma8();
+        let stored = luma(&decode(&bytes).to_rgb8());
+        let upright = image::imageops::rotate180(&stored);
+        let out = luma(&rgb_of(&run(&bytes, "f_png")));
+        assert_eq!(out.dimensions(), upright.dimensions(), "{f}");
+        let diff = |a: &image::GrayImage, b: &image::GrayImage| {
+            a.pixels().zip(b.pixels()).map(|(p, q)| f64::from(p[0].abs_diff(q[0]))).sum::<f64>() / f64::from(a.width() * a.height())
+        };
+        let (turned, as_stored) = (diff(&out, &upright), diff(&out, &stored));
+        assert!(turned * 3.0 < as_stored, "{f}: {turned} against the turned image, {as_stored} against the stored one");
+    }
+    // The unedited ImageMagick file says 1.
+    assert_eq!(probe(&fixture("exif_imagemagick.png")).unwrap().orientation, 1);
+}
+
+#[test]
+fn palette_and_low_depth_grey_tiffs_decode() {
+    // AFL's seed: a 4-bit palette, Deflate-compressed TIFF; its PNG seed is the same picture.
+    let tif = rgb_of(&run(&fixture("not_kitty.tiff"), "f_png"));
+    let png = rgb_of(&run(&fixture("not_kitty.png"), "f_png"));
+    assert_eq!(tif.dimensions(), (32, 32));
+    let d = mean_abs_diff(&tif, &png);
+    assert!(d < 8.0, "palette TIFF differs from its PNG sibling by {d}");
+
+    // Pillow's 4-bit grey hopper against hopper.png made grey: 16 levels, so within a level or so.
+    let grey4 = rgb_of(&run(&fixture("hopper_gray_4bpp.tif"), "f_png"));
+    let grey = rgb_of(&run(&fixture("hopper.png"), "gr_1,f_png"));
+    assert_eq!(grey4.dimensions(), grey.dimensions());
+    let d = mean_abs_diff(&grey4, &grey);
+    assert!(d < 14.0, "4-bit grey TIFF differs from grey hopper by {d}");
+    assert!(grey4.pixels().all(|p| p[0] == p[1] && p[1] == p[2] && p[0] % 17 == 0), "16 grey levels, 0..=255 in steps of 17");
+
+    // Pillow's 8-bit palette multipage file: the first page, as its ColorMap says.
+    let page = rgb_of(&run(&fixture("multipage-mmap.tiff"), "f_png"));
+    assert_eq!(page.dimensions(), (10, 10));
+}

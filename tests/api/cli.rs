@@ -78,6 +78,32 @@ fn render_subcommand_writes_the_transformed_image() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("invalid transform"));
 }
 
+#[test]
+fn render_takes_the_format_from_the_output_extension() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jpg");
+    std::fs::write(&input, quadrants(120, 80, ImageFormat::Jpeg)).unwrap();
+    let render = |t: &str, out: &str| imgcloud().args(["render", input.to_str().unwrap(), t, dir.path().join(out).to_str().unwrap()]).output().unwrap();
+    // No f_: the extension decides, whatever the input was.
+    for (t, out, magic) in [("w_60", "a.png", &b"\x89PNG"[..]), ("-", "b.webp", b"RIFF"), ("w_60", "c.JPEG", b"\xFF\xD8\xFF"), ("w_60,f_auto", "d.gif", b"GIF8")] {
+        let r = render(t, out);
+        assert!(r.status.success(), "{t} {out}: {}", String::from_utf8_lossy(&r.stderr));
+        let bytes = std::fs::read(dir.path().join(out)).unwrap();
+        assert!(bytes.starts_with(magic), "{out} starts with {:?}", &bytes[..4]);
+        assert_eq!(decode(&bytes).width(), if t == "-" { 120 } else { 60 }, "{out}");
+    }
+    // An f_ that agrees is fine; one that contradicts the extension, or no way to tell, is an error.
+    assert!(render("f_png", "e.png").status.success());
+    let r = render("f_webp", "f.png");
+    assert!(!r.status.success());
+    assert!(String::from_utf8_lossy(&r.stderr).contains("f_webp"), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(!dir.path().join("f.png").exists());
+    let r = render("w_10", "g.out");
+    assert!(!r.status.success());
+    assert!(String::from_utf8_lossy(&r.stderr).contains("output format"), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(render("w_10,f_jpg", "h.out").status.success(), "an explicit f_ needs no extension");
+}
+
 /// Starts `serve` as our own child (the test needs its exit status) and returns it with its base URL.
 fn serve_child(dir: &std::path::Path, env: &[(&str, &str)]) -> (std::process::Child, String) {
     use std::io::BufRead;

@@ -249,3 +249,37 @@ fn served_bytes_carry_no_metadata() {
         }
     }
 }
+
+#[test]
+fn originals_are_served_at_full_size_unless_a_size_is_asked_for() {
+    let app = spawn_app();
+    let key = app.api_key(&app.admin());
+    app.upload_ok(&key, quadrants(5120, 2880, ImageFormat::Jpeg), "big.jpg", &[("public_id", "big")]);
+    for (path, size, f) in [
+        ("/v1/image/big", (5120, 2880), "jpg"),
+        ("/v1/image/f_webp/big", (5120, 2880), "webp"),
+        ("/v1/image/q_60,gr_1/big", (5120, 2880), "jpg"),
+        ("/v1/image/w_400/big", (400, 225), "jpg"),
+        // Asked-for sizes keep the docs' bound: 4000 px a side.
+        ("/v1/image/h_2880,c_outside,w_4000/big", (4000, 2250), "jpg"),
+    ] {
+        let (_, served) = fetch(&app, path, None);
+        assert_eq!(sniff_format(&served), Some(f), "{path}");
+        let img = decode(&served);
+        assert_eq!(img.dimensions(), size, "{path}");
+        // The quadrants survive: top-left red, bottom-right white (as `quadrants` paints them).
+        assert!(near(img.get_pixel(img.width() / 4, img.height() / 4).0, [255, 0, 0, 255], 40), "{path}");
+    }
+
+    // A full-size output too wide for WebP is a clear 400, never a silent downscale; f_auto picks
+    // a format that can hold it.
+    app.upload_ok(&key, quadrants(17000, 40, ImageFormat::Png), "wide.png", &[("public_id", "wide")]);
+    let r = app.client().get(app.url("/v1/image/f_webp/wide")).send().unwrap();
+    let msg = assert_error(r, 400);
+    assert!(msg.contains("16383") && msg.contains("w_"), "{msg}");
+    let (_, served) = fetch(&app, "/v1/image/f_auto/wide", Some("image/webp,*/*"));
+    assert_eq!(sniff_format(&served), Some("jpg"));
+    assert_eq!(decode(&served).dimensions(), (17000, 40));
+    let (_, served) = fetch(&app, "/v1/image/f_webp,w_4000/wide", None);
+    assert_eq!(decode(&served).dimensions(), (4000, 9));
+}
