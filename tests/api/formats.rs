@@ -258,7 +258,7 @@ fn originals_are_served_at_full_size_unless_a_size_is_asked_for() {
     for (path, size, f) in [
         ("/v1/image/big", (5120, 2880), "jpg"),
         ("/v1/image/f_webp/big", (5120, 2880), "webp"),
-        ("/v1/image/q_60,gr_1/big", (5120, 2880), "jpg"),
+        ("/v1/image/q_60/big", (5120, 2880), "jpg"),
         ("/v1/image/w_400/big", (400, 225), "jpg"),
         // Asked-for sizes keep the docs' bound: 4000 px a side.
         ("/v1/image/h_2880,c_outside,w_4000/big", (4000, 2250), "jpg"),
