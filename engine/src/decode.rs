@@ -100,7 +100,7 @@ fn decode_tiff(bytes: &[u8], max_pixels: u64) -> Result<Decoded, EngineError> {
 fn indexed_tiff(bytes: &[u8], max_pixels: u64) -> Result<Decoded, EngineError> {
     use tiff::decoder::{Decoder, DecodingResult, Limits};
     let unsupported = |what: &str| EngineError::Unsupported(format!("TIFF: {what}"));
-    let (at, photometric) = tiff_photometric_entry(bytes).ok_or_else(|| unsupported("no readable PhotometricInterpretation"))?;
+    let (at, photometric) = crate::sniff::tiff_short_entry(bytes, 262).ok_or_else(|| unsupported("no readable PhotometricInterpretation"))?;
     if !matches!(photometric, 0 | 1 | 3) {
         return Err(unsupported(&format!("photometric interpretation {photometric} is not supported")));
     }
@@ -155,24 +155,6 @@ fn indexed_tiff(bytes: &[u8], max_pixels: u64) -> Result<Decoded, EngineError> {
         }
     };
     Ok(Decoded { pixels: Pixels::Image(img), icc: None })
-}
-
-/// Byte offset of the value of IFD0's PhotometricInterpretation entry (tag 262, SHORT) and the
-/// value, in a classic (not Big) TIFF.
-fn tiff_photometric_entry(b: &[u8]) -> Option<(usize, u16)> {
-    let little = match b.get(..4)? {
-        b"II*\0" => true,
-        b"MM\0*" => false,
-        _ => return None,
-    };
-    let u16_at = |i: usize| b.get(i..i + 2).map(|s| if little { u16::from_le_bytes([s[0], s[1]]) } else { u16::from_be_bytes([s[0], s[1]]) });
-    let u32_at = |i: usize| b.get(i..i + 4).map(|s| {
-        let a = [s[0], s[1], s[2], s[3]];
-        if little { u32::from_le_bytes(a) } else { u32::from_be_bytes(a) }
-    });
-    let ifd = u32_at(4)? as usize;
-    let count = usize::from(u16_at(ifd)?);
-    (0..count).map(|k| ifd + 2 + 12 * k).find(|&e| u16_at(e) == Some(262) && u16_at(e + 2) == Some(3)).and_then(|e| Some((e + 8, u16_at(e + 8)?)))
 }
 
 /// In entropy-coded data 0xFF is always followed by 0x00 or a restart marker, so an EOI after the

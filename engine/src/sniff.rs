@@ -477,6 +477,13 @@ impl<'a> Ifd<'a> {
     }
 }
 
+/// Where IFD0's SHORT entry `tag` keeps its value (a byte offset into `b`), and the value.
+pub(crate) fn tiff_short_entry(b: &[u8], tag: u16) -> Option<(usize, u16)> {
+    let ifd = Ifd::first(b)?;
+    let e = (0..ifd.entries.min(4096)).map(|n| ifd.at + n * 12).find(|&e| ifd.u16(e) == Some(tag) && ifd.u16(e + 2) == Some(3))?;
+    Some((e + 8, ifd.u16(e + 8)?))
+}
+
 /// EXIF orientation (tag 0x0112) from TIFF-structured data, when it is 1..=8.
 pub(crate) fn tiff_orientation(b: &[u8]) -> Option<u8> {
     let o = Ifd::first(b)?.value(0x0112)?;
