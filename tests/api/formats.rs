@@ -277,8 +277,9 @@ fn originals_are_served_at_full_size_unless_a_size_is_asked_for() {
     let r = app.client().get(app.url("/v1/image/f_webp/wide")).send().unwrap();
     let msg = assert_error(r, 400);
     assert!(msg.contains("16383") && msg.contains("w_"), "{msg}");
+    // The source is an RGBA PNG, so the fallback is PNG (the contract: png when it has alpha).
     let (_, served) = fetch(&app, "/v1/image/f_auto/wide", Some("image/webp,*/*"));
-    assert_eq!(sniff_format(&served), Some("jpg"));
+    assert_eq!(sniff_format(&served), Some("png"));
     assert_eq!(decode(&served).dimensions(), (17000, 40));
     let (_, served) = fetch(&app, "/v1/image/f_webp,w_4000/wide", None);
     assert_eq!(decode(&served).dimensions(), (4000, 9));
