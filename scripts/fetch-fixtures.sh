@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fetches real third-party test images for the engine's golden tests into tests/fixtures/cache/.
-# Sources are package registries only: Pillow's sdist (PyPI), Debian's gdk-pixbuf-tests and
+# Sources are package registries only: Pillow's sdist (PyPI; its animated GIF, WebP and APNG
+# too), Debian's gdk-pixbuf-tests and
 # libgs-common (Ghostscript's ICC profiles: Adobe RGB compatible and a CMYK press profile).
 # Every file is pinned by its SHA-256 in tests/fixtures/SHA256SUMS (committed). A cached file is
 # kept only while it matches; a missing, empty or changed one makes its source be fetched again,
@@ -36,6 +37,8 @@ PILLOW_FILES=(
   xmp_test.jpg
   transparent.png
   truncated_jpeg.jpg
+  iss634.gif iss634.webp dispose_bgnd_transparency.gif duplicate_number_of_loops.gif
+  apng/delay.png apng/num_plays_1.png apng/mode_16bit.png
 )
 GDK_FILES=(
   bug725582-testrotate.jpg bug725582-testrotate.png
@@ -88,6 +91,7 @@ if stale "${PILLOW_FILES[@]}"; then
   tar -xzf "$TMP"/pillow-"$PILLOW_VERSION".tar.gz -C "$TMP" \
     $(printf "pillow-$PILLOW_VERSION/Tests/images/%s " "${PILLOW_FILES[@]}")
   for f in "${PILLOW_FILES[@]}"; do
+    mkdir -p "$(dirname "$CACHE/$f")"
     cp "$TMP/pillow-$PILLOW_VERSION/Tests/images/$f" "$CACHE/$f"
   done
 fi

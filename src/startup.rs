@@ -36,7 +36,7 @@ pub fn open_data_dir(settings: &Settings) -> anyhow_like::Result<DataDir> {
         pool.clone(),
         AuthSettings { bcrypt_cost: settings.auth.bcrypt_cost, session_ttl_secs: settings.auth.session_ttl() },
     );
-    let catalog = CatalogStore::new(pool.clone(), CatalogSettings { data_dir: dir.clone(), max_pixels: settings.upload.max_pixels });
+    let catalog = CatalogStore::new(pool.clone(), CatalogSettings { data_dir: dir.clone(), max_pixels: settings.upload.max_pixels, animation: settings.upload.animation() });
     Ok(DataDir { pool, auth, catalog })
 }
 
@@ -127,6 +127,7 @@ pub fn build(mut settings: Settings, metrics: Option<metrics_exporter_prometheus
             timeout: std::time::Duration::from_millis(r.timeout_ms),
             max_work_pixels: r.max_work_pixels,
             max_input_pixels: settings.upload.max_pixels,
+            animation: settings.upload.animation(),
             avif_speed: r.avif_speed,
             failure_ttl: std::time::Duration::from_secs(r.failure_ttl_secs),
         },

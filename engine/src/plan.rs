@@ -44,6 +44,8 @@ pub struct SourceFacts {
     pub orientation: u8,
     pub has_alpha: bool,
     pub format: InputFormat,
+    /// Frames of an animation (1 for a still image).
+    pub frames: u32,
 }
 
 /// A rectangle in pixel coordinates.
@@ -96,6 +98,10 @@ pub struct Plan {
     pub transparent_fill: bool,
     /// The response must carry `Vary: Accept` (the format came from `f_auto`).
     pub vary_accept: bool,
+    /// Every frame of an animated source runs through the steps and the output is animated: the
+    /// source has more than one frame and `format` carries animation (GIF, WebP). Otherwise an
+    /// animated source renders its first frame.
+    pub animated: bool,
 }
 
 /// Plans one render. Pure: the same inputs always give the same plan.
@@ -158,6 +164,7 @@ pub fn plan(t: &Transform, src: &SourceFacts, auto: AutoFormat) -> Result<Plan, 
         background: t.bg.unwrap_or([255, 255, 255]),
         transparent_fill: t.bg.is_none() && format.has_alpha(),
         vary_accept: t.f == Some(OutputFormat::Auto),
+        animated: src.frames > 1 && format.carries_animation(),
     })
 }
 
@@ -297,11 +304,13 @@ fn rotated_size(w: u32, h: u32, deg: i32) -> (u32, u32) {
     }
 }
 
-/// f given -> that; `f_auto` -> avif, webp, then png/jpg by alpha; none -> the source's format when
-/// the server writes it. TIFF and BMP are not written: they become png when they carry alpha (so
-/// transparency survives) and jpg otherwise.
+/// f given -> that; `f_auto` -> avif, webp, then png/jpg by alpha, or for an animated source a
+/// format that keeps the animation (see `AutoFormat::output_animated`); none -> the source's format
+/// when the server writes it. TIFF and BMP are not written: they become png when they carry alpha
+/// (so transparency survives) and jpg otherwise.
 fn output_format(f: Option<OutputFormat>, src: &SourceFacts, auto: AutoFormat) -> OutputFormat {
     match f {
+        Some(OutputFormat::Auto) if src.frames > 1 => auto.output_animated(),
         Some(OutputFormat::Auto) => auto.output(src.has_alpha),
         Some(f) => f,
         None => match src.format {
@@ -320,7 +329,7 @@ mod tests {
     use super::*;
 
     fn src(w: u32, h: u32) -> SourceFacts {
-        SourceFacts { width: w, height: h, orientation: 1, has_alpha: false, format: InputFormat::Jpeg }
+        SourceFacts { width: w, height: h, orientation: 1, has_alpha: false, format: InputFormat::Jpeg, frames: 1 }
     }
     fn pl(t: &str, s: SourceFacts) -> Plan {
         plan(&Transform::parse(t).unwrap(), &s, AutoFormat::Fallback).unwrap()

@@ -23,10 +23,31 @@ pub struct SourceInfo {
     /// EXIF orientation 1..=8 (1 when absent).
     pub orientation: u8,
     pub has_alpha: bool,
+    /// Frames of an animated GIF, WebP or APNG as its headers declare them; 1 for a still image.
+    pub frames: u32,
+    /// How many times an animation plays, 0 meaning forever (WebP's and APNG's convention; a GIF's
+    /// NETSCAPE repeat count n is n + 1 plays, and a GIF without one plays once).
+    pub plays: u32,
 }
 
 /// The default input cap: 100 megapixels.
 pub const DEFAULT_MAX_INPUT_PIXELS: u64 = 100_000_000;
+
+/// Caps on an animated source, judged from its headers before any decode, so a frame bomb costs a
+/// header walk (config `upload.max_frames` and `upload.max_animation_pixels`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AnimationLimits {
+    /// Most frames an animation may declare.
+    pub max_frames: u32,
+    /// Most pixels over all frames: canvas width x height x frames, what a full decode composes.
+    pub max_pixels: u64,
+}
+
+impl Default for AnimationLimits {
+    fn default() -> Self {
+        AnimationLimits { max_frames: 500, max_pixels: 300_000_000 }
+    }
+}
 
 /// Header facts the decoder needs beyond `SourceInfo`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -36,18 +57,25 @@ pub(crate) struct JpegFacts {
     pub adobe: bool,
 }
 
-/// Sniffs `bytes` with the default 100 MP input cap.
+/// Sniffs `bytes` with the default 100 MP input cap and animation limits.
 pub fn probe(bytes: &[u8]) -> Result<SourceInfo, EngineError> {
     probe_with_limit(bytes, DEFAULT_MAX_INPUT_PIXELS)
 }
 
 /// Sniffs `bytes`: the type by magic bytes only, the size from the header, refusing anything over
-/// `max_pixels` (`TooManyPixels`) before a single pixel is decoded.
+/// `max_pixels` (`TooManyPixels`) before a single pixel is decoded. Animations are held to the
+/// default `AnimationLimits`.
 pub fn probe_with_limit(bytes: &[u8], max_pixels: u64) -> Result<SourceInfo, EngineError> {
-    probe_full(bytes, max_pixels).map(|(info, _)| info)
+    probe_with_limits(bytes, max_pixels, AnimationLimits::default())
 }
 
-pub(crate) fn probe_full(bytes: &[u8], max_pixels: u64) -> Result<(SourceInfo, JpegFacts), EngineError> {
+/// `probe_with_limit`, and an animation declaring more frames or frame pixels than `animation`
+/// allows is refused (`TooManyFrames`), also before any decode.
+pub fn probe_with_limits(bytes: &[u8], max_pixels: u64, animation: AnimationLimits) -> Result<SourceInfo, EngineError> {
+    probe_full(bytes, max_pixels, animation).map(|(info, _)| info)
+}
+
+pub(crate) fn probe_full(bytes: &[u8], max_pixels: u64, animation: AnimationLimits) -> Result<(SourceInfo, JpegFacts), EngineError> {
     let kind = magic(bytes)?;
     let (info, jpeg) = match kind {
         InputFormat::Jpeg => {
@@ -64,7 +92,26 @@ pub(crate) fn probe_full(bytes: &[u8], max_pixels: u64) -> Result<(SourceInfo, J
         }
     };
     check_size(info.width, info.height, max_pixels)?;
+    check_animation(&info, animation)?;
     Ok((info, jpeg))
+}
+
+fn check_animation(info: &SourceInfo, limits: AnimationLimits) -> Result<(), EngineError> {
+    if info.frames <= 1 {
+        return Ok(());
+    }
+    let pixels = u64::from(info.width) * u64::from(info.height) * u64::from(info.frames);
+    if info.frames > limits.max_frames || pixels > limits.max_pixels {
+        return Err(EngineError::TooManyFrames {
+            frames: info.frames.into(),
+            width: info.width.into(),
+            height: info.height.into(),
+            pixels,
+            max_frames: limits.max_frames.into(),
+            max_pixels: limits.max_pixels,
+        });
+    }
+    Ok(())
 }
 
 fn check_size(w: u32, h: u32, max_pixels: u64) -> Result<(), EngineError> {
@@ -216,7 +263,7 @@ fn jpeg_header(b: &[u8]) -> Result<(SourceInfo, JpegFacts), EngineError> {
                 if !matches!(components, 1 | 3 | 4) {
                     return Err(corrupt("JPEG with an unsupported number of components"));
                 }
-                let info = SourceInfo { format: InputFormat::Jpeg, width: w, height: h, orientation, has_alpha: false };
+                let info = SourceInfo { format: InputFormat::Jpeg, width: w, height: h, orientation, has_alpha: false, frames: 1, plays: 0 };
                 return Ok((info, JpegFacts { components, adobe }));
             }
             0xE1 if seg.starts_with(b"Exif\0\0") => {
@@ -239,13 +286,21 @@ fn png_header(b: &[u8]) -> Result<SourceInfo, EngineError> {
     let color_type = *b.get(25).ok_or_else(truncated)?;
     let mut has_alpha = matches!(color_type, 4 | 6);
     let mut orientation = 1;
-    // Walk chunks up to the image data: tRNS adds alpha, eXIf may carry an orientation.
+    let (mut frames, mut plays) = (1, 0);
+    // Walk chunks up to the image data: tRNS adds alpha, eXIf may carry an orientation, acTL
+    // makes an APNG (after IDAT it is invalid and ignored, as the png crate and browsers do).
     let mut i = 8;
     while let (Some(len), Some(kind)) = (be32(b, i), b.get(i + 4..i + 8)) {
         let len = len as usize;
         match kind {
             b"IDAT" | b"IEND" => break,
             b"tRNS" => has_alpha = true,
+            // num_frames counts the animation's frames; a default image outside the animation
+            // (IDAT before the first fcTL) is not one of them. 0 frames is invalid: a still PNG.
+            b"acTL" if len >= 8 => {
+                frames = be32(b, i + 8).unwrap_or(1).max(1);
+                plays = be32(b, i + 12).unwrap_or(0);
+            }
             b"eXIf" => {
                 if let Some(data) = b.get(i + 8..(i + 8).saturating_add(len)) {
                     orientation = tiff_orientation(data).unwrap_or(1);
@@ -258,7 +313,7 @@ fn png_header(b: &[u8]) -> Result<SourceInfo, EngineError> {
             None => break,
         };
     }
-    Ok(SourceInfo { format: InputFormat::Png, width: w, height: h, orientation, has_alpha })
+    Ok(SourceInfo { format: InputFormat::Png, width: w, height: h, orientation, has_alpha, frames, plays })
 }
 
 fn webp_header(b: &[u8]) -> Result<SourceInfo, EngineError> {
@@ -266,6 +321,7 @@ fn webp_header(b: &[u8]) -> Result<SourceInfo, EngineError> {
     let mut size = None;
     let mut has_alpha = false;
     let mut orientation = 1;
+    let (mut animated, mut frames, mut plays) = (false, 0u32, 0);
     let mut i = 12;
     while let (Some(kind), Some(len)) = (b.get(i..i + 4), le32(b, i + 4)) {
         let data_at = i + 8;
@@ -293,6 +349,7 @@ fn webp_header(b: &[u8]) -> Result<SourceInfo, EngineError> {
             b"VP8X" => {
                 let flags = *b.get(data_at).ok_or_else(truncated)?;
                 has_alpha = flags & 0x10 != 0;
+                animated = flags & 0x02 != 0;
                 let w = le24(b, data_at + 4).ok_or_else(truncated)? + 1;
                 let h = le24(b, data_at + 7).ok_or_else(truncated)? + 1;
                 size = Some((w, h));
@@ -303,6 +360,9 @@ fn webp_header(b: &[u8]) -> Result<SourceInfo, EngineError> {
                     orientation = tiff_orientation(data).unwrap_or(1);
                 }
             }
+            // ANIM: background colour (4 bytes), then the loop count (0 = forever).
+            b"ANIM" => plays = u32::from(le16(b, data_at + 4).unwrap_or(0)),
+            b"ANMF" => frames = frames.saturating_add(1),
             _ => {}
         }
         // Chunks are padded to even length.
@@ -312,10 +372,14 @@ fn webp_header(b: &[u8]) -> Result<SourceInfo, EngineError> {
         };
     }
     let (w, h) = size.ok_or_else(truncated)?;
-    Ok(SourceInfo { format: InputFormat::Webp, width: w, height: h, orientation, has_alpha })
+    // Frames outside an animated file (or an animated one with none) leave a still image to the decoder.
+    let frames = if animated { frames.max(1) } else { 1 };
+    Ok(SourceInfo { format: InputFormat::Webp, width: w, height: h, orientation, has_alpha, frames, plays })
 }
 
-/// GIF: the logical screen, and the first frame too, since a frame may claim more than the screen.
+/// GIF: the logical screen, every frame's size (a frame may claim more than the screen), the frame
+/// count and the NETSCAPE loop count. The walk only hops over data sub-blocks (a byte each per up
+/// to 255 bytes), so counting a 1,000-frame bomb costs microseconds, not a decode.
 fn gif_header(b: &[u8], max_pixels: u64) -> Result<SourceInfo, EngineError> {
     let truncated = || corrupt("truncated GIF header");
     let w = u32::from(le16(b, 6).ok_or_else(truncated)?);
@@ -326,34 +390,87 @@ fn gif_header(b: &[u8], max_pixels: u64) -> Result<SourceInfo, EngineError> {
         i += 3 << ((flags & 7) + 1);
     }
     let mut has_alpha = false;
+    let mut frames = 0u32;
+    // None: no NETSCAPE block, so the animation plays once.
+    let mut repeat: Option<u16> = None;
+    // Until the first frame a malformed file is corrupt; after it, the walk stops where the data
+    // does, as decoders (and browsers) show the frames before a truncation or trailing garbage.
     loop {
-        match *b.get(i).ok_or_else(truncated)? {
+        let Some(&block) = b.get(i) else {
+            if frames == 0 {
+                return Err(truncated());
+            }
+            break;
+        };
+        match block {
             0x21 => {
-                let label = *b.get(i + 1).ok_or_else(truncated)?;
-                if label == 0xF9 && b.get(i + 3).is_some_and(|p| p & 1 == 1) {
+                let Some(&label) = b.get(i + 1) else { break };
+                if label == 0xF9 && frames == 0 && b.get(i + 3).is_some_and(|p| p & 1 == 1) {
                     has_alpha = true;
                 }
-                i += 2;
-                // Sub-blocks until the zero terminator.
-                loop {
-                    let n = *b.get(i).ok_or_else(truncated)? as usize;
-                    i += 1 + n;
-                    if n == 0 {
-                        break;
-                    }
+                // Application extension: an 11-byte identifier, then NETSCAPE2.0's (or the older
+                // ANIMEXTS1.0's) sub-block 1 holding the repeat count. The first one counts, as
+                // Pillow and the gif crate read it.
+                if label == 0xFF
+                    && b.get(i + 2) == Some(&11)
+                    && matches!(b.get(i + 3..i + 14), Some(b"NETSCAPE2.0") | Some(b"ANIMEXTS1.0"))
+                    && b.get(i + 14) == Some(&3)
+                    && b.get(i + 15) == Some(&1)
+                    && repeat.is_none()
+                {
+                    repeat = le16(b, i + 16);
+                }
+                match skip_sub_blocks(b, i + 2) {
+                    Some(next) => i = next,
+                    None if frames == 0 => return Err(truncated()),
+                    None => break,
                 }
             }
             0x2C => {
-                let fw = u32::from(le16(b, i + 5).ok_or_else(truncated)?);
-                let fh = u32::from(le16(b, i + 7).ok_or_else(truncated)?);
-                check_size(fw.max(1), fh.max(1), max_pixels)?;
-                break;
+                let (Some(fw), Some(fh), Some(&lflags)) = (le16(b, i + 5), le16(b, i + 7), b.get(i + 9)) else {
+                    if frames == 0 {
+                        return Err(truncated());
+                    }
+                    break;
+                };
+                check_size(u32::from(fw).max(1), u32::from(fh).max(1), max_pixels)?;
+                frames = frames.saturating_add(1);
+                i += 10;
+                if lflags & 0x80 != 0 {
+                    i += 3 << ((lflags & 7) + 1);
+                }
+                // The LZW minimum code size, then the image data's sub-blocks.
+                match skip_sub_blocks(b, i + 1) {
+                    Some(next) => i = next,
+                    None => break,
+                }
             }
-            0x3B => return Err(corrupt("GIF has no image")),
-            _ => return Err(corrupt("bad GIF block")),
+            0x3B if frames == 0 => return Err(corrupt("GIF has no image")),
+            _ if frames == 0 => return Err(corrupt("bad GIF block")),
+            _ => break,
         }
     }
-    Ok(SourceInfo { format: InputFormat::Gif, width: w, height: h, orientation: 1, has_alpha })
+    if frames == 0 {
+        return Err(truncated());
+    }
+    let plays = match repeat {
+        None => 1,
+        Some(0) => 0,
+        Some(n) => u32::from(n) + 1,
+    };
+    Ok(SourceInfo { format: InputFormat::Gif, width: w, height: h, orientation: 1, has_alpha, frames, plays })
+}
+
+/// The offset just past a chain of GIF data sub-blocks starting at `i` (each a length byte and
+/// that many bytes, ended by a zero length), or `None` when the data ends first.
+fn skip_sub_blocks(b: &[u8], mut i: usize) -> Option<usize> {
+    loop {
+        let n = usize::from(*b.get(i)?);
+        i += 1 + n;
+        if n == 0 {
+            return Some(i);
+        }
+    }
 }
 
 /// A minimal reader of a TIFF structure's first IFD, shared by TIFF files and EXIF payloads.
@@ -417,7 +534,7 @@ fn tiff_header(b: &[u8]) -> Result<SourceInfo, EngineError> {
     let orientation = ifd.value(0x0112).filter(|o| (1..=8).contains(o)).unwrap_or(1) as u8;
     // ExtraSamples marks an alpha (or other extra) channel.
     let has_alpha = ifd.has(338);
-    Ok(SourceInfo { format: InputFormat::Tiff, width: w, height: h, orientation, has_alpha })
+    Ok(SourceInfo { format: InputFormat::Tiff, width: w, height: h, orientation, has_alpha, frames: 1, plays: 0 })
 }
 
 fn bmp_header(b: &[u8], max_pixels: u64) -> Result<SourceInfo, EngineError> {
@@ -441,7 +558,7 @@ fn bmp_header(b: &[u8], max_pixels: u64) -> Result<SourceInfo, EngineError> {
             .map(|d| d.color_type().has_alpha())
             .map_err(|e| EngineError::Corrupt(e.to_string()))
     })?;
-    Ok(SourceInfo { format: InputFormat::Bmp, width: w, height: h, orientation: 1, has_alpha })
+    Ok(SourceInfo { format: InputFormat::Bmp, width: w, height: h, orientation: 1, has_alpha, frames: 1, plays: 0 })
 }
 
 #[cfg(test)]
