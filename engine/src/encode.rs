@@ -343,6 +343,47 @@ mod tests {
         }
     }
 
+    #[test]
+    fn animated_gif_and_webp_keep_frames_delays_and_plays() {
+        use image::AnimationDecoder;
+        let colours = [[220u8, 20, 20, 255], [20, 200, 20, 255], [20, 20, 220, 0]];
+        let delays = [100u32, 250, 40];
+        let frames: Vec<DynamicImage> = colours.iter().map(|c| DynamicImage::ImageRgba8(RgbaImage::from_pixel(24, 16, Rgba(*c)))).collect();
+        for (format, plays) in [(OutputFormat::Gif, 0), (OutputFormat::Gif, 3), (OutputFormat::Webp, 0), (OutputFormat::Webp, 2)] {
+            let mut enc = AnimatedEncoder::new(format, 24, 16, 90, plays).unwrap();
+            for (f, d) in frames.iter().zip(delays) {
+                enc.add(f, d).unwrap();
+            }
+            let bytes = enc.finish().unwrap();
+            let decoded: Vec<image::Frame> = match format {
+                OutputFormat::Gif => image::codecs::gif::GifDecoder::new(std::io::Cursor::new(&bytes)).unwrap().into_frames().collect_frames().unwrap(),
+                _ => image::codecs::webp::WebPDecoder::new(std::io::Cursor::new(&bytes)).unwrap().into_frames().collect_frames().unwrap(),
+            };
+            assert_eq!(decoded.len(), 3, "{format:?}");
+            for ((f, c), d) in decoded.iter().zip(colours).zip(delays) {
+                assert_eq!(f.delay().numer_denom_ms(), (d, 1), "{format:?}");
+                let p = f.buffer().get_pixel(12, 8).0;
+                if c[3] == 0 {
+                    assert_eq!(p[3], 0, "{format:?}: transparent frame");
+                } else {
+                    assert!((0..3).all(|k| p[k].abs_diff(c[k]) < 12) && p[3] == 255, "{format:?}: {p:?} for {c:?}");
+                }
+            }
+            // The loop field as each format writes it: GIF counts repeats after the first play.
+            let field = match format {
+                OutputFormat::Gif => bytes.windows(11).position(|w| w == b"NETSCAPE2.0").map(|i| u32::from(u16::from_le_bytes([bytes[i + 13], bytes[i + 14]]))),
+                _ => bytes.windows(4).position(|w| w == b"ANIM").map(|i| u32::from(u16::from_le_bytes([bytes[i + 12], bytes[i + 13]]))),
+            };
+            let want = match (format, plays) {
+                (OutputFormat::Gif, 0) => Some(0),
+                (OutputFormat::Gif, n) => Some(n - 1),
+                (_, n) => Some(n),
+            };
+            assert_eq!(field, want, "{format:?} plays {plays}");
+        }
+        assert!(AnimatedEncoder::new(OutputFormat::Jpg, 4, 4, 80, 0).is_err());
+    }
+
     /// The SOF marker's type byte and each component's (h, v) sampling factors.
     fn jpeg_frame(b: &[u8]) -> (u8, Vec<(u8, u8)>) {
         let mut i = 2;

@@ -497,6 +497,31 @@ mod tests {
     }
 
     #[test]
+    fn animated_sources_stay_animated_only_in_formats_that_animate() {
+        let gif = SourceFacts { format: InputFormat::Gif, frames: 12, ..src(100, 80) };
+        let p = |t: &str, auto: AutoFormat| {
+            let p = plan(&Transform::parse(t).unwrap(), &gif, auto).unwrap();
+            (p.format, p.animated)
+        };
+        assert_eq!(p("", AutoFormat::Fallback), (OutputFormat::Gif, true));
+        assert_eq!(p("w_50,f_webp", AutoFormat::Fallback), (OutputFormat::Webp, true));
+        assert_eq!(p("f_gif", AutoFormat::Avif), (OutputFormat::Gif, true));
+        for still in ["f_jpg", "f_png", "f_avif"] {
+            assert!(!p(still, AutoFormat::Fallback).1, "{still}");
+        }
+        // f_auto keeps the animation: WebP for clients that take WebP or AVIF, GIF for the rest.
+        assert_eq!(p("f_auto", AutoFormat::Avif), (OutputFormat::Webp, true));
+        assert_eq!(p("f_auto", AutoFormat::Webp), (OutputFormat::Webp, true));
+        assert_eq!(p("f_auto", AutoFormat::Fallback), (OutputFormat::Gif, true));
+        // An APNG with no f stays PNG, a still format.
+        let apng = SourceFacts { format: InputFormat::Png, ..gif };
+        assert_eq!(plan(&Transform::default(), &apng, AutoFormat::Fallback).unwrap().animated, false);
+        // One frame is a still, whatever the format.
+        let one = SourceFacts { frames: 1, ..gif };
+        assert!(!plan(&Transform::default(), &one, AutoFormat::Fallback).unwrap().animated);
+    }
+
+    #[test]
     fn bound_clamps_implicit_sizes() {
         // Identity on a big source.
         assert_eq!(geo("", 8000, 6000).3, (4000, 3000));

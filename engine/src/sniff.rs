@@ -657,6 +657,87 @@ mod tests {
         assert_eq!(tiff_orientation(b"II*\0\xff\xff\xff\xff"), None);
     }
 
+    /// A real GIF of `frames` 4x3 frames on a `screen` canvas, from the gif crate's encoder.
+    fn gif_of(screen: (u16, u16), frames: usize, repeat: Option<gif::Repeat>) -> Vec<u8> {
+        let mut out = vec![];
+        {
+            let mut e = gif::Encoder::new(&mut out, screen.0, screen.1, &[0, 0, 0, 255, 255, 255]).unwrap();
+            if let Some(r) = repeat {
+                e.set_repeat(r).unwrap();
+            }
+            for i in 0..frames {
+                let f = gif::Frame { width: 4, height: 3, delay: 7, buffer: vec![(i % 2) as u8; 12].into(), ..Default::default() };
+                e.write_frame(&f).unwrap();
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn gif_frames_and_plays_from_the_blocks() {
+        let facts = |b: &[u8]| probe(b).map(|i| (i.frames, i.plays)).unwrap();
+        assert_eq!(facts(&gif_of((4, 3), 1, None)), (1, 1));
+        // No NETSCAPE block: the animation plays once; repeat n: n + 1 plays; 0: forever.
+        assert_eq!(facts(&gif_of((4, 3), 5, None)), (5, 1));
+        assert_eq!(facts(&gif_of((4, 3), 5, Some(gif::Repeat::Infinite))), (5, 0));
+        assert_eq!(facts(&gif_of((4, 3), 5, Some(gif::Repeat::Finite(2)))), (5, 3));
+        // Cut anywhere after the first frame's descriptor: the frames seen so far count, no error,
+        // and the count only grows with the length.
+        let full = gif_of((4, 3), 5, None);
+        let first = full.iter().position(|b| *b == 0x2C).unwrap() + 10;
+        let counts: Vec<u32> = (first..full.len()).map(|n| facts(&full[..n]).0).collect();
+        assert!(counts.windows(2).all(|w| w[0] <= w[1]) && counts[0] == 1 && counts.contains(&3), "{counts:?}");
+    }
+
+    #[test]
+    fn frame_bombs_are_refused_from_the_headers() {
+        let bomb = gif_of((4, 3), 1000, Some(gif::Repeat::Infinite));
+        match probe(&bomb) {
+            Err(EngineError::TooManyFrames { frames: 1000, max_frames: 500, pixels: 12_000, .. }) => {}
+            other => panic!("{other:?}"),
+        }
+        // Few frames on a big canvas: 100 x 2000 x 2000 = 400 MP composed, over 300 MP.
+        let wide = gif_of((2000, 2000), 100, None);
+        assert!(matches!(probe(&wide), Err(EngineError::TooManyFrames { frames: 100, pixels: 400_000_000, .. })));
+        // The caller's limits, either of them.
+        let ten = gif_of((4, 3), 10, None);
+        let lim = |max_frames, max_pixels| probe_with_limits(&ten, 1_000_000, AnimationLimits { max_frames, max_pixels });
+        assert!(matches!(lim(9, 1_000), Err(EngineError::TooManyFrames { .. })));
+        assert!(matches!(lim(10, 119), Err(EngineError::TooManyFrames { .. })));
+        assert_eq!(lim(10, 120).unwrap().frames, 10);
+        // A still image is never judged by the animation limits.
+        assert_eq!(probe_with_limits(&gif_of((4, 3), 1, None), 1_000_000, AnimationLimits { max_frames: 0, max_pixels: 0 }).unwrap().frames, 1);
+    }
+
+    #[test]
+    fn webp_anim_and_anmf_chunks() {
+        let chunk = |id: &[u8], data: &[u8]| [id, &(data.len() as u32).to_le_bytes(), data].concat();
+        let mut vp8x = vec![0x12, 0, 0, 0];
+        vp8x.extend_from_slice(&[99, 0, 0, 49, 0, 0]);
+        let anim = [0, 0, 0, 0, 3, 0];
+        let body = [chunk(b"VP8X", &vp8x), chunk(b"ANIM", &anim), chunk(b"ANMF", &[0; 16]), chunk(b"ANMF", &[0; 16])].concat();
+        let file = [b"RIFF".as_slice(), &((body.len() + 4) as u32).to_le_bytes(), b"WEBP", &body].concat();
+        let info = probe(&file).unwrap();
+        assert_eq!((info.width, info.height, info.has_alpha, info.frames, info.plays), (100, 50, true, 2, 3));
+        // Without the animation flag, ANMF chunks do not make an animation.
+        let mut still = file.clone();
+        still[20] = 0x10;
+        assert_eq!(probe(&still).unwrap().frames, 1);
+    }
+
+    #[test]
+    fn apng_actl_before_idat() {
+        let chunk = |id: &[u8], data: &[u8]| [&(data.len() as u32).to_be_bytes(), id, data, &[0; 4]].concat();
+        let ihdr = [&300u32.to_be_bytes()[..], &200u32.to_be_bytes(), &[8, 6, 0, 0, 0]].concat();
+        let actl = [&7u32.to_be_bytes()[..], &2u32.to_be_bytes()].concat();
+        let png = |chunks: &[Vec<u8>]| [b"\x89PNG\r\n\x1a\n".to_vec(), chunks.concat()].concat();
+        let info = probe(&png(&[chunk(b"IHDR", &ihdr), chunk(b"acTL", &actl), chunk(b"IDAT", &[])])).unwrap();
+        assert_eq!((info.frames, info.plays), (7, 2));
+        // After IDAT, acTL is invalid and the file is a still PNG.
+        let late = probe(&png(&[chunk(b"IHDR", &ihdr), chunk(b"IDAT", &[]), chunk(b"acTL", &actl)])).unwrap();
+        assert_eq!(late.frames, 1);
+    }
+
     #[test]
     fn png_ihdr_and_trns() {
         let mut b = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();

@@ -8,6 +8,7 @@ mod dashboard;
 mod delivery;
 mod edge;
 mod formats;
+mod animation;
 mod keys;
 mod resilience;
 mod security_startup;
