@@ -124,6 +124,10 @@ fn open<'a>(bytes: &'a [u8], info: &SourceInfo, max_pixels: u64) -> Result<Optio
             InputFormat::Webp => {
                 let mut d = image::codecs::webp::WebPDecoder::new(cursor).map_err(corrupt)?;
                 d.set_limits(limits).map_err(corrupt)?;
+                // Without a colour, image-webp ignores "dispose to background" and leaves the old
+                // frame showing. Transparent, as libwebp's own decoder and browsers clear (the
+                // ANIM chunk's colour is only a hint).
+                d.set_background_color(image::Rgba([0, 0, 0, 0])).map_err(corrupt)?;
                 let icc = d.icc_profile().ok().flatten();
                 Some((d.into_frames(), icc))
             }

@@ -357,7 +357,12 @@ mod tests {
             let bytes = enc.finish().unwrap();
             let decoded: Vec<image::Frame> = match format {
                 OutputFormat::Gif => image::codecs::gif::GifDecoder::new(std::io::Cursor::new(&bytes)).unwrap().into_frames().collect_frames().unwrap(),
-                _ => image::codecs::webp::WebPDecoder::new(std::io::Cursor::new(&bytes)).unwrap().into_frames().collect_frames().unwrap(),
+                _ => {
+                    // Transparent disposal, as browsers do (image-webp ignores it without a colour).
+                    let mut d = image::codecs::webp::WebPDecoder::new(std::io::Cursor::new(&bytes)).unwrap();
+                    d.set_background_color(Rgba([0, 0, 0, 0])).unwrap();
+                    d.into_frames().collect_frames().unwrap()
+                }
             };
             assert_eq!(decoded.len(), 3, "{format:?}");
             for ((f, c), d) in decoded.iter().zip(colours).zip(delays) {

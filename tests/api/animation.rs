@@ -64,7 +64,12 @@ fn animated_gif_is_delivered_animated_where_the_format_allows() {
         // Pixels: each frame its own colour, at the planned size.
         let colours: Vec<[u8; 4]> = match format {
             "gif" => image::codecs::gif::GifDecoder::new(std::io::Cursor::new(&body)).unwrap().into_frames().collect_frames().unwrap(),
-            "webp" => image::codecs::webp::WebPDecoder::new(std::io::Cursor::new(&body)).unwrap().into_frames().collect_frames().unwrap(),
+            "webp" => {
+                // Transparent disposal, as browsers do (image-webp ignores it without a colour).
+                let mut d = image::codecs::webp::WebPDecoder::new(std::io::Cursor::new(&body)).unwrap();
+                d.set_background_color(image::Rgba([0, 0, 0, 0])).unwrap();
+                d.into_frames().collect_frames().unwrap()
+            }
             _ => vec![image::Frame::new(decode(&body))],
         }
         .iter()
