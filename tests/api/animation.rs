@@ -1,11 +1,8 @@
 //! Animated uploads delivered black-box: frame counts and timing read from the served containers, and frame bombs refused at upload.
 use image::AnimationDecoder;
 
+use crate::formats::containers::{animation, sniff_format};
 use crate::helpers::*;
-
-#[path = "../support/containers.rs"]
-mod containers;
-use containers::{animation, sniff_format};
 
 fn get(app: &TestApp, path: &str, accept: Option<&str>) -> (reqwest::StatusCode, String, Vec<u8>) {
     let mut req = app.client().get(app.url(path));
