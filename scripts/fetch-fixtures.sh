@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Fetches real third-party test images for the engine's golden tests into tests/fixtures/cache/.
-# Sources are package registries only: Pillow's sdist (PyPI), Debian's gdk-pixbuf-tests,
-# libgs-common (Ghostscript's ICC profiles: Adobe RGB compatible and a CMYK press profile) and
-# afl++-doc (AFL's seed images).
+# Sources are package registries only: Pillow's sdist (PyPI; its animated GIF, WebP and APNG
+# too), Debian's gdk-pixbuf-tests, libgs-common (Ghostscript's ICC profiles: Adobe RGB compatible
+# and a CMYK press profile) and afl++-doc (AFL's seed images).
 # Every file is pinned by its SHA-256 in tests/fixtures/SHA256SUMS (committed). A cached file is
 # kept only while it matches; a missing, empty or changed one makes its source be fetched again,
 # and the whole cache is checked with `sha256sum -c` before the script succeeds. So a second run
@@ -40,6 +40,8 @@ PILLOW_FILES=(
   xmp_tags_orientation.png xmp_tags_orientation_exiftool.png
   exif_imagemagick.png exif_imagemagick_orientation.png
   hopper_gray_4bpp.tif multipage-mmap.tiff
+  iss634.gif iss634.webp dispose_bgnd_transparency.gif duplicate_number_of_loops.gif
+  apng/delay.png apng/num_plays_1.png apng/mode_16bit.png
 )
 GDK_FILES=(
   bug725582-testrotate.jpg bug725582-testrotate.png
@@ -94,6 +96,7 @@ if stale "${PILLOW_FILES[@]}"; then
   tar -xzf "$TMP"/pillow-"$PILLOW_VERSION".tar.gz -C "$TMP" \
     $(printf "pillow-$PILLOW_VERSION/Tests/images/%s " "${PILLOW_FILES[@]}")
   for f in "${PILLOW_FILES[@]}"; do
+    mkdir -p "$(dirname "$CACHE/$f")"
     cp "$TMP/pillow-$PILLOW_VERSION/Tests/images/$f" "$CACHE/$f"
   done
 fi

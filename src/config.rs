@@ -80,6 +80,15 @@ pub struct RateLimitConfig {
 pub struct UploadConfig {
     pub max_bytes: u64,
     pub max_pixels: u64,
+    pub max_frames: u32,
+    pub max_animation_pixels: u64,
+}
+
+impl UploadConfig {
+    /// The caps on animated originals, judged at upload and again at every render.
+    pub fn animation(&self) -> imgcloud_engine::AnimationLimits {
+        imgcloud_engine::AnimationLimits { max_frames: self.max_frames, max_pixels: self.max_animation_pixels }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

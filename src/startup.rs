@@ -43,7 +43,12 @@ pub fn open_data_dir(settings: &Settings) -> anyhow_like::Result<DataDir> {
     );
     let catalog = CatalogStore::new(
         pool.clone(),
-        CatalogSettings { data_dir: dir.clone(), max_pixels: settings.upload.max_pixels, purge_enabled: settings.cdn_purge.enabled() },
+        CatalogSettings {
+            data_dir: dir.clone(),
+            max_pixels: settings.upload.max_pixels,
+            animation: settings.upload.animation(),
+            purge_enabled: settings.cdn_purge.enabled(),
+        },
     );
     Ok(DataDir { webhooks: WebhookStore::new(pool.clone()), outbox: OutboxStore::new(pool.clone()), pool, auth, catalog })
 }
@@ -146,6 +151,7 @@ pub fn build(mut settings: Settings, metrics: Option<metrics_exporter_prometheus
             timeout: std::time::Duration::from_millis(r.timeout_ms),
             max_work_pixels: r.max_work_pixels,
             max_input_pixels: settings.upload.max_pixels,
+            animation: settings.upload.animation(),
             avif_speed: r.avif_speed,
             failure_ttl: std::time::Duration::from_secs(r.failure_ttl_secs),
         },

@@ -191,6 +191,8 @@ pub struct CatalogSettings {
     pub max_pixels: u64,
     /// A CDN purger is configured: overwrite, delete and visibility changes write purge rows to the outbox.
     pub purge_enabled: bool,
+    /// Caps on animated uploads: frames, and pixels over all frames.
+    pub animation: imgcloud_engine::AnimationLimits,
 }
 
 /// The logic, shared by every catalog actor thread. Also holds the metadata cache that delivery reads.
@@ -290,11 +292,12 @@ impl CatalogStore {
 
     fn sniff(&self, bytes: &[u8]) -> DomainResult<imgcloud_engine::SourceInfo> {
         let map = |e| DomainError::from_engine(e, crate::error::Stage::Upload);
-        let info = imgcloud_engine::sniff::probe_with_limit(bytes, self.settings.max_pixels).map_err(map)?;
+        let info = imgcloud_engine::sniff::probe_with_limits(bytes, self.settings.max_pixels, self.settings.animation).map_err(map)?;
         // A full (shrink-on-load) decode catches truncated and corrupt files before they are accepted.
         let t = imgcloud_engine::Transform { w: Some(16), h: Some(16), f: Some(imgcloud_engine::OutputFormat::Png), ..Default::default() };
         let mut opts = imgcloud_engine::RenderOptions::default();
         opts.limits.max_input_pixels = self.settings.max_pixels;
+        opts.limits.animation = self.settings.animation;
         imgcloud_engine::render(bytes, &t, &opts).map_err(map)?;
         Ok(info)
     }
@@ -673,12 +676,12 @@ mod tests {
         let auth = AuthStore::new(pool.clone(), AuthSettings { bcrypt_cost: 4, session_ttl_secs: 3600 });
         let alice = auth.create_user("alice@x.io", "password1", Role::User).unwrap();
         let bob = auth.create_user("bob@x.io", "password1", Role::User).unwrap();
-        let store = CatalogStore::new(pool, CatalogSettings { data_dir: dir.path().to_path_buf(), max_pixels: 1_000_000, purge_enabled: true });
+        let store = CatalogStore::new(pool, CatalogSettings { data_dir: dir.path().to_path_buf(), max_pixels: 1_000_000, purge_enabled: true, animation: Default::default() });
         (dir, store, alice, bob)
     }
 
     fn original(storage_key: &str) -> StoredOriginal<'_> {
-        let info = imgcloud_engine::SourceInfo { format: imgcloud_engine::InputFormat::Png, width: 8, height: 8, orientation: 1, has_alpha: false };
+        let info = imgcloud_engine::SourceInfo { format: imgcloud_engine::InputFormat::Png, width: 8, height: 8, orientation: 1, has_alpha: false, frames: 1, plays: 0 };
         StoredOriginal { info, size: 100, storage_key }
     }
 

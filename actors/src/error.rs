@@ -48,13 +48,13 @@ impl DomainError {
         use EngineError as E;
         match (e, stage) {
             (E::Transform(t), _) => t.into(),
-            (e @ E::TooManyPixels { .. }, Stage::Upload) => DomainError::TooLarge(e.to_string()),
+            (e @ (E::TooManyPixels { .. } | E::TooManyFrames { .. }), Stage::Upload) => DomainError::TooLarge(e.to_string()),
             (E::Unsupported(m), Stage::Upload) => DomainError::Unsupported(m),
             // A file we cannot decode or re-encode at upload is refused, never stored.
             (e, Stage::Upload) => DomainError::Unsupported(e.to_string()),
             // Budgets are fixed per server: repeating the request can never succeed, so it is the
             // request's fault (400), with no Retry-After to invite retries.
-            (e @ (E::PixelBudget(_) | E::TooManyPixels { .. }), Stage::Render { .. }) => {
+            (e @ (E::PixelBudget(_) | E::TooManyPixels { .. } | E::TooManyFrames { .. }), Stage::Render { .. }) => {
                 DomainError::Invalid(format!("{e}; ask for a smaller size or a simpler transform"))
             }
             (e @ E::OutputTooLarge { .. }, Stage::Render { .. }) => DomainError::Invalid(e.to_string()),
@@ -110,6 +110,9 @@ mod tests {
         let big = EngineError::TooManyPixels { width: 10, height: 10, pixels: 100, limit: 50 };
         assert!(matches!(DomainError::from_engine(big.clone(), RENDER), DomainError::Invalid(_)));
         assert!(matches!(DomainError::from_engine(big, Stage::Upload), DomainError::TooLarge(_)));
+        let bomb = EngineError::TooManyFrames { frames: 1000, width: 1, height: 1, pixels: 1000, max_frames: 500, max_pixels: 1 << 20 };
+        assert!(matches!(DomainError::from_engine(bomb.clone(), RENDER), DomainError::Invalid(_)));
+        assert!(matches!(DomainError::from_engine(bomb, Stage::Upload), DomainError::TooLarge(m) if m.contains("1000 frames")));
     }
 
     #[test]

@@ -20,6 +20,8 @@ pub struct RenderSettings {
     pub timeout: Duration,
     pub max_work_pixels: u64,
     pub max_input_pixels: u64,
+    /// Caps on animated originals (frames, pixels over all frames), as at upload.
+    pub animation: imgcloud_engine::AnimationLimits,
     pub avif_speed: u8,
     /// How long a failed render is remembered and answered without rendering again.
     pub failure_ttl: Duration,
@@ -118,7 +120,12 @@ impl Handler<Render> for RenderSupervisor {
                 let bytes = std::fs::read(&msg.original).map_err(|e| DomainError::Internal(format!("reading original: {e}")))?;
                 let opts = RenderOptions {
                     auto: msg.key.auto().unwrap_or_default(),
-                    limits: Limits { max_input_pixels: s.max_input_pixels, max_work_pixels: s.max_work_pixels, deadline: Some(started + s.timeout) },
+                    limits: Limits {
+                        max_input_pixels: s.max_input_pixels,
+                        max_work_pixels: s.max_work_pixels,
+                        animation: s.animation,
+                        deadline: Some(started + s.timeout),
+                    },
                     avif_speed: s.avif_speed,
                 };
                 let rendered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| imgcloud_engine::render(&bytes, msg.key.transform(), &opts)))

@@ -57,6 +57,16 @@ impl AutoFormat {
         }
     }
 
+    /// The concrete format for an animated source: one that keeps the animation. WebP when the
+    /// client takes WebP, and also when it takes AVIF (ravif writes still AVIF only, and every
+    /// client that declares AVIF decodes animated WebP); GIF otherwise, which every client shows.
+    pub fn output_animated(self) -> OutputFormat {
+        match self {
+            AutoFormat::Avif | AutoFormat::Webp => OutputFormat::Webp,
+            AutoFormat::Fallback => OutputFormat::Gif,
+        }
+    }
+
     /// A stable lowercase name, for cache keys and logs.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -161,5 +171,15 @@ mod tests {
         assert_eq!(Webp.output(false), OutputFormat::Webp);
         assert_eq!(Fallback.output(false), OutputFormat::Jpg);
         assert_eq!(Fallback.output(true), OutputFormat::Png);
+    }
+
+    #[test]
+    fn animated_sources_get_a_format_that_animates() {
+        assert_eq!(Avif.output_animated(), OutputFormat::Webp);
+        assert_eq!(Webp.output_animated(), OutputFormat::Webp);
+        assert_eq!(Fallback.output_animated(), OutputFormat::Gif);
+        for f in [Avif, Webp, Fallback] {
+            assert!(f.output_animated().carries_animation());
+        }
     }
 }

@@ -1,8 +1,8 @@
 //! Decoding: bytes to pixels plus the embedded ICC profile, with JPEG shrink-on-load and no panics.
 //!
 //! Every call into a third-party decoder runs inside `guarded`, so a decoder bug on hostile input
-//! becomes `Corrupt` instead of unwinding into the server. Animated GIF and WebP render their
-//! first frame only.
+//! becomes `Corrupt` instead of unwinding into the server. This is the still path: an animated
+//! source decodes its first frame here, and every frame in animation.rs.
 
 use std::io::Cursor;
 use std::panic::{catch_unwind, AssertUnwindSafe};

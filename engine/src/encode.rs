@@ -6,7 +6,15 @@
 //! - png: `image`'s encoder with fast compression and adaptive filtering.
 //! - webp: libwebp lossy at the planned quality, with an alpha plane when the image has one.
 //! - avif: ravif (rav1e) at the planned quality and the caller's speed, alpha aware.
-//! - gif: `image`'s encoder, one frame (animated sources render their first frame), NeuQuant palette.
+//! - gif: `image`'s encoder, one frame, NeuQuant palette (an exact one up to 256 colours).
+//!
+//! Animated outputs (`AnimatedEncoder`) take frames one at a time with their delays:
+//! - gif: the gif crate, one local palette per frame quantised as above, each frame the full
+//!   canvas with disposal "background" (so a transparent pixel never shows the frame before it),
+//!   delays in centiseconds rounded to nearest, the loop count in a NETSCAPE2.0 block.
+//! - webp: libwebp's WebPAnimEncoder, lossy at the planned quality (alpha in its own plane). It
+//!   stores each frame as the rectangle that changed, and an unchanged frame becomes extra time
+//!   on the previous one, so a WebP may hold fewer frames than its source with the same timing.
 
 use image::codecs::gif::GifEncoder;
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
@@ -94,6 +102,188 @@ pub(crate) fn encode(img: &DynamicImage, format: OutputFormat, quality: u8, avif
     Ok(out)
 }
 
+/// How many times an animation plays: 0 is forever (WebP's and APNG's convention, see `SourceInfo::plays`).
+pub(crate) type Plays = u32;
+
+/// An animated encode in progress: `add` each frame (all the same size) with its display time,
+/// then `finish`. Frames are encoded as they arrive, so only the encoder's own state is held.
+pub(crate) enum AnimatedEncoder {
+    Gif(gif::Encoder<Vec<u8>>),
+    Webp(WebpAnimation),
+}
+
+impl AnimatedEncoder {
+    /// An encoder for `format` (GIF or WebP; others are not animated formats) of `w x h` frames.
+    pub(crate) fn new(format: OutputFormat, w: u32, h: u32, quality: u8, plays: Plays) -> Result<Self, EngineError> {
+        match format {
+            OutputFormat::Gif => {
+                let (w, h) = (gif_side(w)?, gif_side(h)?);
+                let mut enc = gif::Encoder::new(Vec::new(), w, h, &[]).map_err(err)?;
+                // GIF counts repeats after the first play; without the block it plays once.
+                match plays {
+                    0 => enc.set_repeat(gif::Repeat::Infinite).map_err(err)?,
+                    1 => {}
+                    n => enc.set_repeat(gif::Repeat::Finite(u16::try_from(n - 1).unwrap_or(u16::MAX))).map_err(err)?,
+                }
+                Ok(AnimatedEncoder::Gif(enc))
+            }
+            OutputFormat::Webp => Ok(AnimatedEncoder::Webp(WebpAnimation::new(w, h, quality, plays)?)),
+            other => Err(err(format!("{other:?} is not an animated format"))),
+        }
+    }
+
+    /// Adds the next frame, shown for `delay_ms`. 8-bit RGB or RGBA, the encoder's size.
+    pub(crate) fn add(&mut self, img: &DynamicImage, delay_ms: u32) -> Result<(), EngineError> {
+        match self {
+            AnimatedEncoder::Gif(enc) => {
+                let mut rgba = img.to_rgba8();
+                let mut frame = gif::Frame::from_rgba_speed(gif_side(img.width())?, gif_side(img.height())?, &mut rgba, GIF_SPEED);
+                frame.delay = u16::try_from(delay_ms.saturating_add(5) / 10).unwrap_or(u16::MAX);
+                frame.dispose = gif::DisposalMethod::Background;
+                enc.write_frame(&frame).map_err(err)
+            }
+            AnimatedEncoder::Webp(anim) => anim.add(img, delay_ms),
+        }
+    }
+
+    /// The finished file.
+    pub(crate) fn finish(self) -> Result<Vec<u8>, EngineError> {
+        match self {
+            AnimatedEncoder::Gif(enc) => enc.into_inner().map_err(err),
+            AnimatedEncoder::Webp(anim) => anim.finish(),
+        }
+    }
+}
+
+fn gif_side(v: u32) -> Result<u16, EngineError> {
+    u16::try_from(v).map_err(|_| err(format!("{v} px is over GIF's 65535 px a side")))
+}
+
+/// libwebp's animation encoder, driven directly: the `webp` crate's `AnimEncoder` ends the
+/// stream with a timestamp of 0, which libwebp refuses, so the last frame gets the average
+/// duration of the others instead of its own.
+pub(crate) struct WebpAnimation {
+    enc: *mut libwebp_sys::WebPAnimEncoder,
+    config: libwebp_sys::WebPConfig,
+    width: u32,
+    height: u32,
+    /// Start of the next frame: the sum of the delays so far, in ms.
+    timestamp_ms: i32,
+}
+
+impl WebpAnimation {
+    fn new(w: u32, h: u32, quality: u8, plays: Plays) -> Result<Self, EngineError> {
+        use libwebp_sys::*;
+        let (wi, hi) = (i32::try_from(w).map_err(err)?, i32::try_from(h).map_err(err)?);
+        // SAFETY: the init functions fill the structs they are given; a zero return (ABI
+        // mismatch) is checked before either struct is used.
+        unsafe {
+            let mut opts = std::mem::MaybeUninit::<WebPAnimEncoderOptions>::uninit();
+            if WebPAnimEncoderOptionsInitInternal(opts.as_mut_ptr(), WebPGetMuxABIVersion()) == 0 {
+                return Err(err("libwebp: animation encoder version mismatch"));
+            }
+            let mut opts = opts.assume_init();
+            opts.anim_params.loop_count = i32::try_from(plays.min(65535)).unwrap_or(0);
+            // Transparent, as GIF and APNG start out.
+            opts.anim_params.bgcolor = 0;
+            let mut config = std::mem::MaybeUninit::<WebPConfig>::uninit();
+            let q = f32::from(quality.clamp(1, 100));
+            if WebPConfigInitInternal(config.as_mut_ptr(), WebPPreset::WEBP_PRESET_DEFAULT, q, WEBP_ENCODER_ABI_VERSION as i32) == 0 {
+                return Err(err("libwebp: encoder version mismatch"));
+            }
+            let config = config.assume_init();
+            if WebPValidateConfig(&config) == 0 {
+                return Err(err("libwebp: invalid encoder configuration"));
+            }
+            let enc = WebPAnimEncoderNewInternal(wi, hi, &opts, WebPGetMuxABIVersion());
+            if enc.is_null() {
+                return Err(err("libwebp: could not create the animation encoder"));
+            }
+            Ok(WebpAnimation { enc, config, width: w, height: h, timestamp_ms: 0 })
+        }
+    }
+
+    fn add(&mut self, img: &DynamicImage, delay_ms: u32) -> Result<(), EngineError> {
+        use libwebp_sys::*;
+        if (img.width(), img.height()) != (self.width, self.height) {
+            return Err(err("animation frames differ in size"));
+        }
+        let rgba;
+        let (data, alpha) = match img {
+            DynamicImage::ImageRgba8(b) => (b.as_raw().as_slice(), true),
+            DynamicImage::ImageRgb8(b) => (b.as_raw().as_slice(), false),
+            _ => {
+                rgba = img.to_rgba8();
+                (rgba.as_raw().as_slice(), true)
+            }
+        };
+        let (w, h) = (self.width as i32, self.height as i32);
+        // SAFETY: `pic` is initialised by WebPPictureInitInternal before use and freed on every
+        // path; the import reads exactly `h` rows of `stride` bytes from `data`, which holds
+        // w x h pixels of that layout; the encoder copies the frame, so `pic` may go after Add.
+        unsafe {
+            let mut pic = std::mem::MaybeUninit::<WebPPicture>::uninit();
+            if WebPPictureInitInternal(pic.as_mut_ptr(), WEBP_ENCODER_ABI_VERSION as i32) == 0 {
+                return Err(err("libwebp: picture version mismatch"));
+            }
+            let mut pic = pic.assume_init();
+            pic.use_argb = 1;
+            pic.width = w;
+            pic.height = h;
+            let imported = if alpha {
+                WebPPictureImportRGBA(&mut pic, data.as_ptr(), w * 4)
+            } else {
+                WebPPictureImportRGB(&mut pic, data.as_ptr(), w * 3)
+            };
+            let added = imported != 0 && WebPAnimEncoderAdd(self.enc, &mut pic, self.timestamp_ms, &self.config) != 0;
+            WebPPictureFree(&mut pic);
+            if !added {
+                return Err(self.error("adding a frame"));
+            }
+        }
+        self.timestamp_ms = self.timestamp_ms.saturating_add(i32::try_from(delay_ms).unwrap_or(i32::MAX));
+        Ok(())
+    }
+
+    fn finish(self) -> Result<Vec<u8>, EngineError> {
+        use libwebp_sys::*;
+        // SAFETY: `self.enc` is live until `Drop`; `data` is filled by Assemble and released with
+        // WebPDataClear after its bytes are copied out.
+        unsafe {
+            // The end of the last frame, so it keeps its own duration.
+            if WebPAnimEncoderAdd(self.enc, std::ptr::null_mut(), self.timestamp_ms, std::ptr::null()) == 0 {
+                return Err(self.error("ending the animation"));
+            }
+            let mut data = WebPData::default();
+            if WebPAnimEncoderAssemble(self.enc, &mut data) == 0 {
+                return Err(self.error("assembling"));
+            }
+            if data.bytes.is_null() {
+                return Err(err("libwebp animation encoder returned no data"));
+            }
+            let out = std::slice::from_raw_parts(data.bytes, data.size).to_vec();
+            WebPDataClear(&mut data);
+            Ok(out)
+        }
+    }
+
+    fn error(&self, doing: &str) -> EngineError {
+        // SAFETY: `self.enc` is live; the message is a C string owned by the encoder.
+        let msg = unsafe {
+            let p = libwebp_sys::WebPAnimEncoderGetError(self.enc);
+            if p.is_null() { String::new() } else { std::ffi::CStr::from_ptr(p).to_string_lossy().into_owned() }
+        };
+        err(format!("libwebp animation encoder, {doing}: {msg}"))
+    }
+}
+
+impl Drop for WebpAnimation {
+    fn drop(&mut self) {
+        // SAFETY: created non-null in `new` and deleted only here.
+        unsafe { libwebp_sys::WebPAnimEncoderDelete(self.enc) }
+    }
+}
+
 /// Quality from which chroma keeps full resolution: below it, 4:2:0 costs little visible detail and
 /// saves about a third of the bytes; at 90 and above users ask for fidelity.
 const JPEG_FULL_CHROMA_FROM_Q: u8 = 90;
@@ -151,6 +341,52 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn animated_gif_and_webp_keep_frames_delays_and_plays() {
+        use image::AnimationDecoder;
+        let colours = [[220u8, 20, 20, 255], [20, 200, 20, 255], [20, 20, 220, 0]];
+        let delays = [100u32, 250, 40];
+        let frames: Vec<DynamicImage> = colours.iter().map(|c| DynamicImage::ImageRgba8(RgbaImage::from_pixel(24, 16, Rgba(*c)))).collect();
+        for (format, plays) in [(OutputFormat::Gif, 0), (OutputFormat::Gif, 3), (OutputFormat::Webp, 0), (OutputFormat::Webp, 2)] {
+            let mut enc = AnimatedEncoder::new(format, 24, 16, 90, plays).unwrap();
+            for (f, d) in frames.iter().zip(delays) {
+                enc.add(f, d).unwrap();
+            }
+            let bytes = enc.finish().unwrap();
+            let decoded: Vec<image::Frame> = match format {
+                OutputFormat::Gif => image::codecs::gif::GifDecoder::new(std::io::Cursor::new(&bytes)).unwrap().into_frames().collect_frames().unwrap(),
+                _ => {
+                    // Transparent disposal, as browsers do (image-webp ignores it without a colour).
+                    let mut d = image::codecs::webp::WebPDecoder::new(std::io::Cursor::new(&bytes)).unwrap();
+                    d.set_background_color(Rgba([0, 0, 0, 0])).unwrap();
+                    d.into_frames().collect_frames().unwrap()
+                }
+            };
+            assert_eq!(decoded.len(), 3, "{format:?}");
+            for ((f, c), d) in decoded.iter().zip(colours).zip(delays) {
+                assert_eq!(f.delay().numer_denom_ms(), (d, 1), "{format:?}");
+                let p = f.buffer().get_pixel(12, 8).0;
+                if c[3] == 0 {
+                    assert_eq!(p[3], 0, "{format:?}: transparent frame");
+                } else {
+                    assert!((0..3).all(|k| p[k].abs_diff(c[k]) < 12) && p[3] == 255, "{format:?}: {p:?} for {c:?}");
+                }
+            }
+            // The loop field as each format writes it: GIF counts repeats after the first play.
+            let field = match format {
+                OutputFormat::Gif => bytes.windows(11).position(|w| w == b"NETSCAPE2.0").map(|i| u32::from(u16::from_le_bytes([bytes[i + 13], bytes[i + 14]]))),
+                _ => bytes.windows(4).position(|w| w == b"ANIM").map(|i| u32::from(u16::from_le_bytes([bytes[i + 12], bytes[i + 13]]))),
+            };
+            let want = match (format, plays) {
+                (OutputFormat::Gif, 0) => Some(0),
+                (OutputFormat::Gif, n) => Some(n - 1),
+                (_, n) => Some(n),
+            };
+            assert_eq!(field, want, "{format:?} plays {plays}");
+        }
+        assert!(AnimatedEncoder::new(OutputFormat::Jpg, 4, 4, 80, 0).is_err());
     }
 
     /// The SOF marker's type byte and each component's (h, v) sampling factors.

@@ -14,6 +14,13 @@ pub enum EngineError {
     /// Header dimensions exceed the input pixel cap. HTTP maps to 413.
     #[error("image is {width}x{height} ({pixels} pixels), over the limit of {limit} pixels")]
     TooManyPixels { width: u64, height: u64, pixels: u64, limit: u64 },
+    /// An animation's headers declare more frames, or more pixels over all its frames (canvas
+    /// times frames), than allowed. Judged before any decode. HTTP maps to 413 on upload.
+    #[error(
+        "animation has {frames} frames of {width}x{height} ({pixels} pixels in all), over the limits of \
+         {max_frames} frames and {max_pixels} pixels in all"
+    )]
+    TooManyFrames { frames: u64, width: u64, height: u64, pixels: u64, max_frames: u64, max_pixels: u64 },
     /// The file claims to be an accepted type but is truncated or corrupt. HTTP maps to 415 on upload.
     #[error("could not decode image: {0}")]
     Corrupt(String),

@@ -8,10 +8,10 @@ use image::DynamicImage;
 
 use crate::accept::AutoFormat;
 use crate::ops::{self, Fill};
-use crate::plan::{CropWindow, Plan, SourceFacts};
-use crate::sniff::{self, SourceInfo};
+use crate::plan::{CropWindow, Plan, Rect, SourceFacts};
+use crate::sniff::{self, AnimationLimits, SourceInfo};
 use crate::transform::Transform;
-use crate::{color, decode, encode, EngineError};
+use crate::{animation, color, decode, encode, EngineError};
 
 use crate::transform::OutputFormat;
 
@@ -22,6 +22,9 @@ pub struct Limits {
     pub max_input_pixels: u64,
     /// Largest number of pixels any intermediate buffer may hold. Default 120 MP.
     pub max_work_pixels: u64,
+    /// Caps on an animated source: its frame count and pixels over all frames, from the headers;
+    /// an animated render also holds frames x its largest per-frame buffer to `max_pixels`.
+    pub animation: AnimationLimits,
     /// Wall-clock deadline, checked between steps.
     pub deadline: Option<Instant>,
 }
@@ -50,7 +53,7 @@ pub struct Rendered {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_input_pixels: 100_000_000, max_work_pixels: 120_000_000, deadline: None }
+        Limits { max_input_pixels: 100_000_000, max_work_pixels: 120_000_000, animation: AnimationLimits::default(), deadline: None }
     }
 }
 
@@ -61,13 +64,13 @@ impl Default for RenderOptions {
 }
 
 /// Wall-clock and pixel budgets, checked between steps and before every allocation.
-struct Budget {
+pub(crate) struct Budget {
     start: Instant,
-    limits: Limits,
+    pub limits: Limits,
 }
 
 impl Budget {
-    fn time(&self) -> Result<(), EngineError> {
+    pub(crate) fn time(&self) -> Result<(), EngineError> {
         match self.limits.deadline {
             Some(d) if Instant::now() >= d => {
                 Err(EngineError::Deadline(d.saturating_duration_since(self.start).as_millis() as u64))
@@ -75,7 +78,7 @@ impl Budget {
             _ => Ok(()),
         }
     }
-    fn pixels(&self, w: u32, h: u32) -> Result<(), EngineError> {
+    pub(crate) fn pixels(&self, w: u32, h: u32) -> Result<(), EngineError> {
         if u64::from(w) * u64::from(h) > self.limits.max_work_pixels {
             return Err(EngineError::PixelBudget(self.limits.max_work_pixels));
         }
@@ -89,6 +92,8 @@ fn keeps_alpha(f: OutputFormat) -> bool {
 
 /// Renders `bytes` through `t`: probe -> plan -> decode (JPEG shrink-on-load) -> colour to sRGB
 /// -> orient -> resize -> crop -> pad -> rotate -> greyscale -> blur -> flatten -> encode.
+/// An animated source with an output format that animates runs every frame through the same
+/// steps (`animation::render`); with any other format it renders its first frame.
 ///
 /// Never panics on any input: decoders run under `catch_unwind` and report `Corrupt`; a panic in a
 /// later step reports `Encode`. The deadline is checked between steps (a single long step, such as
@@ -97,16 +102,24 @@ fn keeps_alpha(f: OutputFormat) -> bool {
 pub fn render(bytes: &[u8], t: &Transform, opts: &RenderOptions) -> Result<Rendered, EngineError> {
     let budget = Budget { start: Instant::now(), limits: opts.limits };
     budget.time()?;
-    let (info, jpeg) = sniff::probe_full(bytes, opts.limits.max_input_pixels)?;
+    let (info, jpeg) = sniff::probe_full(bytes, opts.limits.max_input_pixels, opts.limits.animation)?;
     let facts = SourceFacts {
         width: info.width,
         height: info.height,
         orientation: info.orientation,
         has_alpha: info.has_alpha,
         format: info.format,
+        frames: info.frames,
     };
-    let plan = crate::plan::plan(t, &facts, opts.auto)?;
+    let mut plan = crate::plan::plan(t, &facts, opts.auto)?;
     budget.time()?;
+    if plan.animated {
+        match animation::render(bytes, &info, &plan, &budget)? {
+            Some(rendered) => return Ok(rendered),
+            // A source the frame decoder cannot compose renders its first frame.
+            None => plan.animated = false,
+        }
+    }
     let img = load(bytes, &info, jpeg, &plan, &budget)?;
     catch_unwind(AssertUnwindSafe(|| execute(img, &plan, &budget, opts)))
         .unwrap_or_else(|_| Err(EngineError::Encode("internal error: a render step panicked".into())))
@@ -118,17 +131,40 @@ fn load(bytes: &[u8], info: &SourceInfo, jpeg: sniff::JpegFacts, plan: &Plan, bu
     let target = if swaps { (plan.resize_h, plan.resize_w) } else { (plan.resize_w, plan.resize_h) };
     let decoded = decode::decode(bytes, info, jpeg, target, budget.limits.max_work_pixels)?;
     budget.time()?;
+    to_oriented_srgb(decoded, info.orientation, budget)
+}
+
+/// Colour to sRGB, then EXIF orientation: what every decoded image (and animation frame) goes
+/// through before the plan's steps.
+pub(crate) fn to_oriented_srgb(decoded: decode::Decoded, orientation: u8, budget: &Budget) -> Result<DynamicImage, EngineError> {
     let (w, h) = decoded.dimensions();
     budget.pixels(w, h)?;
     let mut img = decode::guarded(|| Ok(color::to_srgb(decoded)))?;
     budget.time()?;
-    if let Some(o) = Orientation::from_exif(info.orientation) {
+    if let Some(o) = Orientation::from_exif(orientation) {
         img.apply_orientation(o);
     }
     Ok(img)
 }
 
-fn execute(mut img: DynamicImage, plan: &Plan, budget: &Budget, opts: &RenderOptions) -> Result<Rendered, EngineError> {
+fn execute(img: DynamicImage, plan: &Plan, budget: &Budget, opts: &RenderOptions) -> Result<Rendered, EngineError> {
+    let img = apply_steps(img, plan, budget, &mut None)?;
+    let bytes = encode::encode(&img, plan.format, plan.quality, opts.avif_speed)?;
+    budget.time()?;
+    Ok(Rendered {
+        bytes,
+        format: plan.format,
+        content_type: encode::content_type(plan.format),
+        width: img.width(),
+        height: img.height(),
+        vary_accept: plan.vary_accept,
+    })
+}
+
+/// The plan's pixel steps on an oriented sRGB image: resize -> crop -> pad -> rotate -> greyscale
+/// -> blur -> flatten. `thumb` is the `c_thumb` window: found by content on the first image that
+/// needs one and reused after, so every frame of an animation is cut at the same place.
+pub(crate) fn apply_steps(mut img: DynamicImage, plan: &Plan, budget: &Budget, thumb: &mut Option<Rect>) -> Result<DynamicImage, EngineError> {
     let fill = Fill { rgb: plan.background, transparent: plan.transparent_fill };
 
     budget.pixels(plan.resize_w, plan.resize_h)?;
@@ -139,7 +175,7 @@ fn execute(mut img: DynamicImage, plan: &Plan, budget: &Budget, opts: &RenderOpt
         CropWindow::None => img,
         CropWindow::Fixed(r) => ops::crop::crop(img, r),
         CropWindow::Smart { w, h } => {
-            let r = ops::smartcrop::smart_window(&img, w, h);
+            let r = *thumb.get_or_insert_with(|| ops::smartcrop::smart_window(&img, w, h));
             ops::crop::crop(img, r)
         }
     };
@@ -167,15 +203,5 @@ fn execute(mut img: DynamicImage, plan: &Plan, budget: &Budget, opts: &RenderOpt
         ops::flatten::flatten(img, plan.background)
     };
     budget.time()?;
-
-    let bytes = encode::encode(&img, plan.format, plan.quality, opts.avif_speed)?;
-    budget.time()?;
-    Ok(Rendered {
-        bytes,
-        format: plan.format,
-        content_type: encode::content_type(plan.format),
-        width: img.width(),
-        height: img.height(),
-        vary_accept: plan.vary_accept,
-    })
+    Ok(img)
 }

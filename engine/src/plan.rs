@@ -49,6 +49,8 @@ pub struct SourceFacts {
     pub orientation: u8,
     pub has_alpha: bool,
     pub format: InputFormat,
+    /// Frames of an animation (1 for a still image).
+    pub frames: u32,
 }
 
 /// A rectangle in pixel coordinates.
@@ -101,6 +103,10 @@ pub struct Plan {
     pub transparent_fill: bool,
     /// The response must carry `Vary: Accept` (the format came from `f_auto`).
     pub vary_accept: bool,
+    /// Every frame of an animated source runs through the steps and the output is animated: the
+    /// source has more than one frame and `format` carries animation (GIF, WebP). Otherwise an
+    /// animated source renders its first frame.
+    pub animated: bool,
 }
 
 /// Plans one render. Pure: the same inputs always give the same plan.
@@ -143,7 +149,8 @@ pub fn plan(t: &Transform, src: &SourceFacts, auto: AutoFormat) -> Result<Plan, 
     let mut format = output_format(t.f, src, auto);
     let holds = |f: OutputFormat| out_w <= f.max_side() && out_h <= f.max_side();
     if t.f == Some(OutputFormat::Auto) && !holds(format) {
-        format = AutoFormat::Fallback.output(src.has_alpha);
+        // An animation too big for WebP stays animated as GIF (65535 a side).
+        format = if src.frames > 1 { OutputFormat::Gif } else { AutoFormat::Fallback.output(src.has_alpha) };
     }
     if !holds(format) {
         return Err(EngineError::OutputTooLarge { width: out_w, height: out_h, format: format.as_str(), max_side: format.max_side() });
@@ -171,6 +178,7 @@ pub fn plan(t: &Transform, src: &SourceFacts, auto: AutoFormat) -> Result<Plan, 
         background: t.bg.unwrap_or([255, 255, 255]),
         transparent_fill: t.bg.is_none() && format.has_alpha(),
         vary_accept: t.f == Some(OutputFormat::Auto),
+        animated: src.frames > 1 && format.carries_animation(),
     })
 }
 
@@ -310,11 +318,13 @@ fn rotated_size(w: u32, h: u32, deg: i32) -> (u32, u32) {
     }
 }
 
-/// f given -> that; `f_auto` -> avif, webp, then png/jpg by alpha; none -> the source's format when
-/// the server writes it. TIFF and BMP are not written: they become png when they carry alpha (so
-/// transparency survives) and jpg otherwise.
+/// f given -> that; `f_auto` -> avif, webp, then png/jpg by alpha, or for an animated source a
+/// format that keeps the animation (see `AutoFormat::output_animated`); none -> the source's format
+/// when the server writes it. TIFF and BMP are not written: they become png when they carry alpha
+/// (so transparency survives) and jpg otherwise.
 fn output_format(f: Option<OutputFormat>, src: &SourceFacts, auto: AutoFormat) -> OutputFormat {
     match f {
+        Some(OutputFormat::Auto) if src.frames > 1 => auto.output_animated(),
         Some(OutputFormat::Auto) => auto.output(src.has_alpha),
         Some(f) => f,
         None => match src.format {
@@ -333,7 +343,7 @@ mod tests {
     use super::*;
 
     fn src(w: u32, h: u32) -> SourceFacts {
-        SourceFacts { width: w, height: h, orientation: 1, has_alpha: false, format: InputFormat::Jpeg }
+        SourceFacts { width: w, height: h, orientation: 1, has_alpha: false, format: InputFormat::Jpeg, frames: 1 }
     }
     fn pl(t: &str, s: SourceFacts) -> Plan {
         plan(&Transform::parse(t).unwrap(), &s, AutoFormat::Fallback).unwrap()
@@ -526,8 +536,37 @@ mod tests {
         assert_eq!(plan(&t("f_auto"), &SourceFacts { has_alpha: true, ..wide }, AutoFormat::Webp).unwrap().format, OutputFormat::Png);
         assert_eq!(plan(&t("f_auto"), &wide, AutoFormat::Avif).unwrap().format, OutputFormat::Avif);
         assert_eq!(plan(&t("f_auto"), &src(16000, 1000), AutoFormat::Webp).unwrap().format, OutputFormat::Webp);
+        // An animation too wide for WebP stays animated, as GIF.
+        let anim = SourceFacts { format: InputFormat::Gif, frames: 3, ..wide };
+        let p = plan(&t("f_auto"), &anim, AutoFormat::Webp).unwrap();
+        assert_eq!((p.format, p.animated), (OutputFormat::Gif, true));
         // Sized requests are bounded first, so they always fit.
         assert_eq!(plan(&t("w_4000,f_webp"), &wide, AutoFormat::Fallback).unwrap().out_w, 4000);
+    }
+
+    #[test]
+    fn animated_sources_stay_animated_only_in_formats_that_animate() {
+        let gif = SourceFacts { format: InputFormat::Gif, frames: 12, ..src(100, 80) };
+        let p = |t: &str, auto: AutoFormat| {
+            let p = plan(&Transform::parse(t).unwrap(), &gif, auto).unwrap();
+            (p.format, p.animated)
+        };
+        assert_eq!(p("", AutoFormat::Fallback), (OutputFormat::Gif, true));
+        assert_eq!(p("w_50,f_webp", AutoFormat::Fallback), (OutputFormat::Webp, true));
+        assert_eq!(p("f_gif", AutoFormat::Avif), (OutputFormat::Gif, true));
+        for still in ["f_jpg", "f_png", "f_avif"] {
+            assert!(!p(still, AutoFormat::Fallback).1, "{still}");
+        }
+        // f_auto keeps the animation: WebP for clients that take WebP or AVIF, GIF for the rest.
+        assert_eq!(p("f_auto", AutoFormat::Avif), (OutputFormat::Webp, true));
+        assert_eq!(p("f_auto", AutoFormat::Webp), (OutputFormat::Webp, true));
+        assert_eq!(p("f_auto", AutoFormat::Fallback), (OutputFormat::Gif, true));
+        // An APNG with no f stays PNG, a still format.
+        let apng = SourceFacts { format: InputFormat::Png, ..gif };
+        assert_eq!(plan(&Transform::default(), &apng, AutoFormat::Fallback).unwrap().animated, false);
+        // One frame is a still, whatever the format.
+        let one = SourceFacts { frames: 1, ..gif };
+        assert!(!plan(&Transform::default(), &one, AutoFormat::Fallback).unwrap().animated);
     }
 
     #[test]

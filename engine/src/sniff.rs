@@ -23,10 +23,31 @@ pub struct SourceInfo {
     /// EXIF orientation 1..=8 (1 when absent).
     pub orientation: u8,
     pub has_alpha: bool,
+    /// Frames of an animated GIF, WebP or APNG as its headers declare them; 1 for a still image.
+    pub frames: u32,
+    /// How many times an animation plays, 0 meaning forever (WebP's and APNG's convention; a GIF's
+    /// NETSCAPE repeat count n is n + 1 plays, and a GIF without one plays once).
+    pub plays: u32,
 }
 
 /// The default input cap: 100 megapixels.
 pub const DEFAULT_MAX_INPUT_PIXELS: u64 = 100_000_000;
+
+/// Caps on an animated source, judged from its headers before any decode, so a frame bomb costs a
+/// header walk (config `upload.max_frames` and `upload.max_animation_pixels`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AnimationLimits {
+    /// Most frames an animation may declare.
+    pub max_frames: u32,
+    /// Most pixels over all frames: canvas width x height x frames, what a full decode composes.
+    pub max_pixels: u64,
+}
+
+impl Default for AnimationLimits {
+    fn default() -> Self {
+        AnimationLimits { max_frames: 500, max_pixels: 300_000_000 }
+    }
+}
 
 /// Header facts the decoder needs beyond `SourceInfo`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -36,18 +57,25 @@ pub(crate) struct JpegFacts {
     pub adobe: bool,
 }
 
-/// Sniffs `bytes` with the default 100 MP input cap.
+/// Sniffs `bytes` with the default 100 MP input cap and animation limits.
 pub fn probe(bytes: &[u8]) -> Result<SourceInfo, EngineError> {
     probe_with_limit(bytes, DEFAULT_MAX_INPUT_PIXELS)
 }
 
 /// Sniffs `bytes`: the type by magic bytes only, the size from the header, refusing anything over
-/// `max_pixels` (`TooManyPixels`) before a single pixel is decoded.
+/// `max_pixels` (`TooManyPixels`) before a single pixel is decoded. Animations are held to the
+/// default `AnimationLimits`.
 pub fn probe_with_limit(bytes: &[u8], max_pixels: u64) -> Result<SourceInfo, EngineError> {
-    probe_full(bytes, max_pixels).map(|(info, _)| info)
+    probe_with_limits(bytes, max_pixels, AnimationLimits::default())
 }
 
-pub(crate) fn probe_full(bytes: &[u8], max_pixels: u64) -> Result<(SourceInfo, JpegFacts), EngineError> {
+/// `probe_with_limit`, and an animation declaring more frames or frame pixels than `animation`
+/// allows is refused (`TooManyFrames`), also before any decode.
+pub fn probe_with_limits(bytes: &[u8], max_pixels: u64, animation: AnimationLimits) -> Result<SourceInfo, EngineError> {
+    probe_full(bytes, max_pixels, animation).map(|(info, _)| info)
+}
+
+pub(crate) fn probe_full(bytes: &[u8], max_pixels: u64, animation: AnimationLimits) -> Result<(SourceInfo, JpegFacts), EngineError> {
     let kind = magic(bytes)?;
     let (info, jpeg) = match kind {
         InputFormat::Jpeg => {
@@ -64,7 +92,26 @@ pub(crate) fn probe_full(bytes: &[u8], max_pixels: u64) -> Result<(SourceInfo, J
         }
     };
     check_size(info.width, info.height, max_pixels)?;
+    check_animation(&info, animation)?;
     Ok((info, jpeg))
+}
+
+fn check_animation(info: &SourceInfo, limits: AnimationLimits) -> Result<(), EngineError> {
+    if info.frames <= 1 {
+        return Ok(());
+    }
+    let pixels = u64::from(info.width) * u64::from(info.height) * u64::from(info.frames);
+    if info.frames > limits.max_frames || pixels > limits.max_pixels {
+        return Err(EngineError::TooManyFrames {
+            frames: info.frames.into(),
+            width: info.width.into(),
+            height: info.height.into(),
+            pixels,
+            max_frames: limits.max_frames.into(),
+            max_pixels: limits.max_pixels,
+        });
+    }
+    Ok(())
 }
 
 fn check_size(w: u32, h: u32, max_pixels: u64) -> Result<(), EngineError> {
@@ -216,7 +263,7 @@ fn jpeg_header(b: &[u8]) -> Result<(SourceInfo, JpegFacts), EngineError> {
                 if !matches!(components, 1 | 3 | 4) {
                     return Err(corrupt("JPEG with an unsupported number of components"));
                 }
-                let info = SourceInfo { format: InputFormat::Jpeg, width: w, height: h, orientation, has_alpha: false };
+                let info = SourceInfo { format: InputFormat::Jpeg, width: w, height: h, orientation, has_alpha: false, frames: 1, plays: 0 };
                 return Ok((info, JpegFacts { components, adobe }));
             }
             0xE1 if seg.starts_with(b"Exif\0\0") => {
@@ -241,6 +288,8 @@ fn png_header(b: &[u8]) -> Result<SourceInfo, EngineError> {
     // Orientation, in the order libvips and Pillow trust it: the eXIf chunk, then ImageMagick's
     // "Raw profile type exif" text, then XMP's tiff:Orientation.
     let (mut exif, mut raw_profile, mut xmp) = (None, None, None);
+    let (mut frames, mut plays) = (1, 0);
+    let mut seen_idat = false;
     // Walk chunk headers to IEND (jumping over data): text chunks may follow the image data.
     let mut i = 8;
     while let (Some(len), Some(kind)) = (be32(b, i), b.get(i + 4..i + 8)) {
@@ -248,7 +297,15 @@ fn png_header(b: &[u8]) -> Result<SourceInfo, EngineError> {
         let data = b.get(i + 8..(i + 8).saturating_add(len));
         match (kind, data) {
             (b"IEND", _) => break,
+            (b"IDAT", _) => seen_idat = true,
             (b"tRNS", _) => has_alpha = true,
+            // acTL makes an APNG; after IDAT it is invalid and ignored, as the png crate and
+            // browsers do. num_frames counts the animation's frames (a default image outside the
+            // animation is not one of them); 0 frames is invalid: a still PNG.
+            (b"acTL", _) if len >= 8 && !seen_idat => {
+                frames = be32(b, i + 8).unwrap_or(1).max(1);
+                plays = be32(b, i + 12).unwrap_or(0);
+            }
             (b"eXIf", Some(d)) => exif = exif.or(tiff_orientation(d)),
             (b"tEXt" | b"zTXt" | b"iTXt", Some(d)) => match png_text(kind, d) {
                 Some((PngText::RawExif, text)) => raw_profile = raw_profile.or_else(|| raw_profile_orientation(&text)),
@@ -263,7 +320,7 @@ fn png_header(b: &[u8]) -> Result<SourceInfo, EngineError> {
         };
     }
     let orientation = exif.or(raw_profile).or(xmp).filter(|o| (1..=8).contains(o)).unwrap_or(1);
-    Ok(SourceInfo { format: InputFormat::Png, width: w, height: h, orientation, has_alpha })
+    Ok(SourceInfo { format: InputFormat::Png, width: w, height: h, orientation, has_alpha, frames, plays })
 }
 
 enum PngText {
@@ -339,6 +396,7 @@ fn webp_header(b: &[u8]) -> Result<SourceInfo, EngineError> {
     let mut size = None;
     let mut has_alpha = false;
     let mut orientation = 1;
+    let (mut animated, mut frames, mut plays) = (false, 0u32, 0);
     let mut i = 12;
     while let (Some(kind), Some(len)) = (b.get(i..i + 4), le32(b, i + 4)) {
         let data_at = i + 8;
@@ -366,6 +424,7 @@ fn webp_header(b: &[u8]) -> Result<SourceInfo, EngineError> {
             b"VP8X" => {
                 let flags = *b.get(data_at).ok_or_else(truncated)?;
                 has_alpha = flags & 0x10 != 0;
+                animated = flags & 0x02 != 0;
                 let w = le24(b, data_at + 4).ok_or_else(truncated)? + 1;
                 let h = le24(b, data_at + 7).ok_or_else(truncated)? + 1;
                 size = Some((w, h));
@@ -376,6 +435,9 @@ fn webp_header(b: &[u8]) -> Result<SourceInfo, EngineError> {
                     orientation = tiff_orientation(data).unwrap_or(1);
                 }
             }
+            // ANIM: background colour (4 bytes), then the loop count (0 = forever).
+            b"ANIM" => plays = u32::from(le16(b, data_at + 4).unwrap_or(0)),
+            b"ANMF" => frames = frames.saturating_add(1),
             _ => {}
         }
         // Chunks are padded to even length.
@@ -385,10 +447,14 @@ fn webp_header(b: &[u8]) -> Result<SourceInfo, EngineError> {
         };
     }
     let (w, h) = size.ok_or_else(truncated)?;
-    Ok(SourceInfo { format: InputFormat::Webp, width: w, height: h, orientation, has_alpha })
+    // Frames outside an animated file (or an animated one with none) leave a still image to the decoder.
+    let frames = if animated { frames.max(1) } else { 1 };
+    Ok(SourceInfo { format: InputFormat::Webp, width: w, height: h, orientation, has_alpha, frames, plays })
 }
 
-/// GIF: the logical screen, and the first frame too, since a frame may claim more than the screen.
+/// GIF: the logical screen, every frame's size (a frame may claim more than the screen), the frame
+/// count and the NETSCAPE loop count. The walk only hops over data sub-blocks (a byte each per up
+/// to 255 bytes), so counting a 1,000-frame bomb costs microseconds, not a decode.
 fn gif_header(b: &[u8], max_pixels: u64) -> Result<SourceInfo, EngineError> {
     let truncated = || corrupt("truncated GIF header");
     let w = u32::from(le16(b, 6).ok_or_else(truncated)?);
@@ -399,34 +465,87 @@ fn gif_header(b: &[u8], max_pixels: u64) -> Result<SourceInfo, EngineError> {
         i += 3 << ((flags & 7) + 1);
     }
     let mut has_alpha = false;
+    let mut frames = 0u32;
+    // None: no NETSCAPE block, so the animation plays once.
+    let mut repeat: Option<u16> = None;
+    // Until the first frame a malformed file is corrupt; after it, the walk stops where the data
+    // does, as decoders (and browsers) show the frames before a truncation or trailing garbage.
     loop {
-        match *b.get(i).ok_or_else(truncated)? {
+        let Some(&block) = b.get(i) else {
+            if frames == 0 {
+                return Err(truncated());
+            }
+            break;
+        };
+        match block {
             0x21 => {
-                let label = *b.get(i + 1).ok_or_else(truncated)?;
-                if label == 0xF9 && b.get(i + 3).is_some_and(|p| p & 1 == 1) {
+                let Some(&label) = b.get(i + 1) else { break };
+                if label == 0xF9 && frames == 0 && b.get(i + 3).is_some_and(|p| p & 1 == 1) {
                     has_alpha = true;
                 }
-                i += 2;
-                // Sub-blocks until the zero terminator.
-                loop {
-                    let n = *b.get(i).ok_or_else(truncated)? as usize;
-                    i += 1 + n;
-                    if n == 0 {
-                        break;
-                    }
+                // Application extension: an 11-byte identifier, then NETSCAPE2.0's (or the older
+                // ANIMEXTS1.0's) sub-block 1 holding the repeat count. The first one counts, as
+                // Pillow and the gif crate read it.
+                if label == 0xFF
+                    && b.get(i + 2) == Some(&11)
+                    && matches!(b.get(i + 3..i + 14), Some(b"NETSCAPE2.0") | Some(b"ANIMEXTS1.0"))
+                    && b.get(i + 14) == Some(&3)
+                    && b.get(i + 15) == Some(&1)
+                    && repeat.is_none()
+                {
+                    repeat = le16(b, i + 16);
+                }
+                match skip_sub_blocks(b, i + 2) {
+                    Some(next) => i = next,
+                    None if frames == 0 => return Err(truncated()),
+                    None => break,
                 }
             }
             0x2C => {
-                let fw = u32::from(le16(b, i + 5).ok_or_else(truncated)?);
-                let fh = u32::from(le16(b, i + 7).ok_or_else(truncated)?);
-                check_size(fw.max(1), fh.max(1), max_pixels)?;
-                break;
+                let (Some(fw), Some(fh), Some(&lflags)) = (le16(b, i + 5), le16(b, i + 7), b.get(i + 9)) else {
+                    if frames == 0 {
+                        return Err(truncated());
+                    }
+                    break;
+                };
+                check_size(u32::from(fw).max(1), u32::from(fh).max(1), max_pixels)?;
+                frames = frames.saturating_add(1);
+                i += 10;
+                if lflags & 0x80 != 0 {
+                    i += 3 << ((lflags & 7) + 1);
+                }
+                // The LZW minimum code size, then the image data's sub-blocks.
+                match skip_sub_blocks(b, i + 1) {
+                    Some(next) => i = next,
+                    None => break,
+                }
             }
-            0x3B => return Err(corrupt("GIF has no image")),
-            _ => return Err(corrupt("bad GIF block")),
+            0x3B if frames == 0 => return Err(corrupt("GIF has no image")),
+            _ if frames == 0 => return Err(corrupt("bad GIF block")),
+            _ => break,
         }
     }
-    Ok(SourceInfo { format: InputFormat::Gif, width: w, height: h, orientation: 1, has_alpha })
+    if frames == 0 {
+        return Err(truncated());
+    }
+    let plays = match repeat {
+        None => 1,
+        Some(0) => 0,
+        Some(n) => u32::from(n) + 1,
+    };
+    Ok(SourceInfo { format: InputFormat::Gif, width: w, height: h, orientation: 1, has_alpha, frames, plays })
+}
+
+/// The offset just past a chain of GIF data sub-blocks starting at `i` (each a length byte and
+/// that many bytes, ended by a zero length), or `None` when the data ends first.
+fn skip_sub_blocks(b: &[u8], mut i: usize) -> Option<usize> {
+    loop {
+        let n = usize::from(*b.get(i)?);
+        i += 1 + n;
+        if n == 0 {
+            return Some(i);
+        }
+    }
 }
 
 /// A minimal reader of a TIFF structure's first IFD, shared by TIFF files and EXIF payloads.
@@ -497,7 +616,7 @@ fn tiff_header(b: &[u8]) -> Result<SourceInfo, EngineError> {
     let orientation = ifd.value(0x0112).filter(|o| (1..=8).contains(o)).unwrap_or(1) as u8;
     // ExtraSamples marks an alpha (or other extra) channel.
     let has_alpha = ifd.has(338);
-    Ok(SourceInfo { format: InputFormat::Tiff, width: w, height: h, orientation, has_alpha })
+    Ok(SourceInfo { format: InputFormat::Tiff, width: w, height: h, orientation, has_alpha, frames: 1, plays: 0 })
 }
 
 fn bmp_header(b: &[u8], max_pixels: u64) -> Result<SourceInfo, EngineError> {
@@ -521,7 +640,7 @@ fn bmp_header(b: &[u8], max_pixels: u64) -> Result<SourceInfo, EngineError> {
             .map(|d| d.color_type().has_alpha())
             .map_err(|e| EngineError::Corrupt(e.to_string()))
     })?;
-    Ok(SourceInfo { format: InputFormat::Bmp, width: w, height: h, orientation: 1, has_alpha })
+    Ok(SourceInfo { format: InputFormat::Bmp, width: w, height: h, orientation: 1, has_alpha, frames: 1, plays: 0 })
 }
 
 #[cfg(test)]
@@ -618,6 +737,87 @@ mod tests {
             assert_eq!(tiff_orientation(&t), Some(6), "type {ty}");
         }
         assert_eq!(tiff_orientation(b"II*\0\xff\xff\xff\xff"), None);
+    }
+
+    /// A real GIF of `frames` 4x3 frames on a `screen` canvas, from the gif crate's encoder.
+    fn gif_of(screen: (u16, u16), frames: usize, repeat: Option<gif::Repeat>) -> Vec<u8> {
+        let mut out = vec![];
+        {
+            let mut e = gif::Encoder::new(&mut out, screen.0, screen.1, &[0, 0, 0, 255, 255, 255]).unwrap();
+            if let Some(r) = repeat {
+                e.set_repeat(r).unwrap();
+            }
+            for i in 0..frames {
+                let f = gif::Frame { width: 4, height: 3, delay: 7, buffer: vec![(i % 2) as u8; 12].into(), ..Default::default() };
+                e.write_frame(&f).unwrap();
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn gif_frames_and_plays_from_the_blocks() {
+        let facts = |b: &[u8]| probe(b).map(|i| (i.frames, i.plays)).unwrap();
+        assert_eq!(facts(&gif_of((4, 3), 1, None)), (1, 1));
+        // No NETSCAPE block: the animation plays once; repeat n: n + 1 plays; 0: forever.
+        assert_eq!(facts(&gif_of((4, 3), 5, None)), (5, 1));
+        assert_eq!(facts(&gif_of((4, 3), 5, Some(gif::Repeat::Infinite))), (5, 0));
+        assert_eq!(facts(&gif_of((4, 3), 5, Some(gif::Repeat::Finite(2)))), (5, 3));
+        // Cut anywhere after the first frame's descriptor: the frames seen so far count, no error,
+        // and the count only grows with the length.
+        let full = gif_of((4, 3), 5, None);
+        let first = full.iter().position(|b| *b == 0x2C).unwrap() + 10;
+        let counts: Vec<u32> = (first..full.len()).map(|n| facts(&full[..n]).0).collect();
+        assert!(counts.windows(2).all(|w| w[0] <= w[1]) && counts[0] == 1 && counts.contains(&3), "{counts:?}");
+    }
+
+    #[test]
+    fn frame_bombs_are_refused_from_the_headers() {
+        let bomb = gif_of((4, 3), 1000, Some(gif::Repeat::Infinite));
+        match probe(&bomb) {
+            Err(EngineError::TooManyFrames { frames: 1000, max_frames: 500, pixels: 12_000, .. }) => {}
+            other => panic!("{other:?}"),
+        }
+        // Few frames on a big canvas: 100 x 2000 x 2000 = 400 MP composed, over 300 MP.
+        let wide = gif_of((2000, 2000), 100, None);
+        assert!(matches!(probe(&wide), Err(EngineError::TooManyFrames { frames: 100, pixels: 400_000_000, .. })));
+        // The caller's limits, either of them.
+        let ten = gif_of((4, 3), 10, None);
+        let lim = |max_frames, max_pixels| probe_with_limits(&ten, 1_000_000, AnimationLimits { max_frames, max_pixels });
+        assert!(matches!(lim(9, 1_000), Err(EngineError::TooManyFrames { .. })));
+        assert!(matches!(lim(10, 119), Err(EngineError::TooManyFrames { .. })));
+        assert_eq!(lim(10, 120).unwrap().frames, 10);
+        // A still image is never judged by the animation limits.
+        assert_eq!(probe_with_limits(&gif_of((4, 3), 1, None), 1_000_000, AnimationLimits { max_frames: 0, max_pixels: 0 }).unwrap().frames, 1);
+    }
+
+    #[test]
+    fn webp_anim_and_anmf_chunks() {
+        let chunk = |id: &[u8], data: &[u8]| [id, &(data.len() as u32).to_le_bytes(), data].concat();
+        let mut vp8x = vec![0x12, 0, 0, 0];
+        vp8x.extend_from_slice(&[99, 0, 0, 49, 0, 0]);
+        let anim = [0, 0, 0, 0, 3, 0];
+        let body = [chunk(b"VP8X", &vp8x), chunk(b"ANIM", &anim), chunk(b"ANMF", &[0; 16]), chunk(b"ANMF", &[0; 16])].concat();
+        let file = [b"RIFF".as_slice(), &((body.len() + 4) as u32).to_le_bytes(), b"WEBP", &body].concat();
+        let info = probe(&file).unwrap();
+        assert_eq!((info.width, info.height, info.has_alpha, info.frames, info.plays), (100, 50, true, 2, 3));
+        // Without the animation flag, ANMF chunks do not make an animation.
+        let mut still = file.clone();
+        still[20] = 0x10;
+        assert_eq!(probe(&still).unwrap().frames, 1);
+    }
+
+    #[test]
+    fn apng_actl_before_idat() {
+        let chunk = |id: &[u8], data: &[u8]| [&(data.len() as u32).to_be_bytes(), id, data, &[0; 4]].concat();
+        let ihdr = [&300u32.to_be_bytes()[..], &200u32.to_be_bytes(), &[8, 6, 0, 0, 0]].concat();
+        let actl = [&7u32.to_be_bytes()[..], &2u32.to_be_bytes()].concat();
+        let png = |chunks: &[Vec<u8>]| [b"\x89PNG\r\n\x1a\n".to_vec(), chunks.concat()].concat();
+        let info = probe(&png(&[chunk(b"IHDR", &ihdr), chunk(b"acTL", &actl), chunk(b"IDAT", &[])])).unwrap();
+        assert_eq!((info.frames, info.plays), (7, 2));
+        // After IDAT, acTL is invalid and the file is a still PNG.
+        let late = probe(&png(&[chunk(b"IHDR", &ihdr), chunk(b"IDAT", &[]), chunk(b"acTL", &actl)])).unwrap();
+        assert_eq!(late.frames, 1);
     }
 
     #[test]

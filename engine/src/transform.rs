@@ -160,6 +160,12 @@ impl OutputFormat {
     pub fn has_alpha(&self) -> bool {
         matches!(self, OutputFormat::Png | OutputFormat::Webp | OutputFormat::Avif | OutputFormat::Gif)
     }
+
+    /// Whether the server writes this format animated when the source is: GIF and WebP. PNG and
+    /// JPEG are stills; ravif encodes still AVIF only.
+    pub fn carries_animation(&self) -> bool {
+        matches!(self, OutputFormat::Gif | OutputFormat::Webp)
+    }
 }
 
 /// Whether the first path segment after `/v1/image/` should be read as a transform rather than as

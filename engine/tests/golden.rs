@@ -567,7 +567,7 @@ fn mutated_real_files_never_panic() {
     ];
     let transforms = ["w_32,h_32,c_fill,f_png", "w_40,h_20,c_contain,r_30,f_jpg", "w_24,h_24,c_thumb,gr_1,bl_2,f_webp", "w_16,f_gif"];
     let opts = RenderOptions {
-        limits: Limits { max_input_pixels: 4_000_000, max_work_pixels: 8_000_000, deadline: None },
+        limits: Limits { max_input_pixels: 4_000_000, max_work_pixels: 8_000_000, ..Limits::default() },
         ..RenderOptions::default()
     };
     // xorshift: reproducible without a dependency.

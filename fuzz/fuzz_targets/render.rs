@@ -3,11 +3,12 @@
 
 use libfuzzer_sys::fuzz_target;
 
-use imgcloud_engine::{probe_with_limit, render, Limits, RenderOptions, Transform};
+use imgcloud_engine::{probe_with_limit, render, AnimationLimits, Limits, RenderOptions, Transform};
 
 fuzz_target!(|data: &[u8]| {
     // Tight limits keep each run fast and show that budgets, not memory, stop big inputs.
-    let limits = Limits { max_input_pixels: 4_000_000, max_work_pixels: 8_000_000, deadline: None };
+    let animation = AnimationLimits { max_frames: 64, max_pixels: 16_000_000 };
+    let limits = Limits { max_input_pixels: 4_000_000, max_work_pixels: 8_000_000, animation, deadline: None };
     let _ = probe_with_limit(data, limits.max_input_pixels);
     let opts = RenderOptions { limits, avif_speed: 10, ..RenderOptions::default() };
     // The first byte picks a small transform so crop, pad, rotate and every encoder get exercised.
@@ -21,4 +22,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let t = Transform::parse(t).expect("fixed transforms parse");
     let _ = render(data, &t, &opts);
+    // Animated GIF, WebP and APNG: every frame through the frame decoders and the animated encoder.
+    let animated = Transform::parse("w_20,h_20,c_thumb,f_webp").expect("fixed transforms parse");
+    let _ = render(data, &animated, &opts);
 });

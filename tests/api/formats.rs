@@ -4,7 +4,7 @@ use image::{ImageEncoder, ImageFormat};
 use crate::helpers::*;
 
 #[path = "../support/containers.rs"]
-mod containers;
+pub(crate) mod containers;
 pub use containers::sniff_format;
 use containers::{jpeg_segments, png_chunks, webp_chunks};
 

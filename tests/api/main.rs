@@ -11,6 +11,7 @@ mod dashboard;
 mod delivery;
 mod edge;
 mod formats;
+mod animation;
 mod keys;
 mod purge;
 mod resilience;
