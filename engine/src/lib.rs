@@ -9,6 +9,7 @@ pub mod plan;
 pub mod sniff;
 pub mod transform;
 pub mod pipeline;
+mod avif;
 mod color;
 mod decode;
 mod encode;

@@ -4,9 +4,8 @@
 //! file costs microseconds and never a pixel allocation. Only BMP asks the `image` crate for its
 //! colour type, and only after its dimensions passed the limit.
 //!
-//! AVIF input is recognised but refused with `Unsupported` ("AVIF input is not supported by this
-//! build"): decoding AVIF needs system dav1d >= 1.3 and the Debian 12 base has 1.0, so accepting
-//! uploads we could never render would only defer the failure. AVIF remains an output format.
+//! AVIF's header facts (`ispe` size, `irot`/`imir` as an EXIF orientation, the alpha item) come
+//! from the HEIF item layer in `avif/heif.rs`, read the same way.
 
 use crate::EngineError;
 
@@ -59,9 +58,7 @@ pub(crate) fn probe_full(bytes: &[u8], max_pixels: u64) -> Result<(SourceInfo, J
         InputFormat::Gif => (gif_header(bytes, max_pixels)?, JpegFacts::default()),
         InputFormat::Tiff => (tiff_header(bytes)?, JpegFacts::default()),
         InputFormat::Bmp => (bmp_header(bytes, max_pixels)?, JpegFacts::default()),
-        InputFormat::Avif => {
-            return Err(EngineError::Unsupported("AVIF input is not supported by this build".into()))
-        }
+        InputFormat::Avif => (crate::avif::probe(bytes)?, JpegFacts::default()),
     };
     check_size(info.width, info.height, max_pixels)?;
     Ok((info, jpeg))
@@ -125,7 +122,7 @@ fn magic(b: &[u8]) -> Result<InputFormat, EngineError> {
     text_kind(b)
 }
 
-/// ISO-BMFF (`ftyp`): AVIF is recognised so the refusal can say why; other brands are unknown.
+/// ISO-BMFF (`ftyp`): AVIF by its brands; HEIC is named in the refusal; other brands are unknown.
 fn iso_bmff(b: &[u8]) -> Result<InputFormat, EngineError> {
     let size = be32(b, 0).unwrap_or(0) as usize;
     let end = size.clamp(16, 256).min(b.len());
