@@ -463,10 +463,14 @@ mod tests {
     }
 
     #[test]
-    fn avif_is_recognised_then_refused() {
+    fn avif_is_recognised_and_heic_refused() {
+        // An AVIF ftyp with nothing after it is a broken AVIF; a sequence-only one is unsupported.
         let mut b = vec![0, 0, 0, 28];
         b.extend_from_slice(b"ftypavif\0\0\0\0avifmif1miaf");
-        assert_eq!(unsupported_msg(&b), "AVIF input is not supported by this build");
+        assert!(matches!(probe(&b), Err(EngineError::Corrupt(m)) if m.contains("AVIF")));
+        let mut s = vec![0, 0, 0, 24];
+        s.extend_from_slice(b"ftypavis\0\0\0\0avismsf1");
+        assert!(unsupported_msg(&s).contains("sequences"));
         let mut h = vec![0, 0, 0, 24];
         h.extend_from_slice(b"ftypheic\0\0\0\0mif1heic");
         assert_eq!(unsupported_msg(&h), "HEIC/HEIF input is not supported");

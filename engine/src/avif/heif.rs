@@ -173,17 +173,22 @@ pub(crate) struct Heif<'a> {
 impl<'a> Heif<'a> {
     pub fn parse(file: &'a [u8]) -> Result<Self, EngineError> {
         let mut meta = None;
+        let mut sequence = false;
         for b in boxes(file) {
             let (kind, body, _) = b?;
-            if &kind == b"meta" {
-                if meta.is_some() {
-                    return Err(corrupt("more than one meta box"));
-                }
-                meta = Some(body);
+            match &kind {
+                b"ftyp" => sequence = body.chunks_exact(4).any(|brand| brand == b"avis"),
+                b"meta" if meta.is_some() => return Err(corrupt("more than one meta box")),
+                b"meta" => meta = Some(body),
+                _ => {}
             }
         }
         let Some(meta) = meta else {
-            return Err(unsupported("image sequences without a still image are not supported"));
+            return Err(if sequence {
+                unsupported("image sequences without a still image are not supported")
+            } else {
+                corrupt("no meta box")
+            });
         };
         let mut r = Reader::new(meta);
         r.full()?;
