@@ -1,8 +1,8 @@
 //! Decoding: bytes to pixels plus the embedded ICC profile, with JPEG shrink-on-load and no panics.
 //!
 //! Every call into a third-party decoder runs inside `guarded`, so a decoder bug on hostile input
-//! becomes `Corrupt` instead of unwinding into the server. This is the still path: an animated
-//! source decodes its first frame here, and every frame in animation.rs.
+//! becomes `Corrupt` instead of unwinding into the server (rav1d, behind `avif/`, too). This is
+//! the still path: an animated source decodes its first frame here, and every frame in animation.rs.
 
 use std::io::Cursor;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -79,7 +79,7 @@ pub(crate) fn decode(
         InputFormat::Gif => with_decoder(image::codecs::gif::GifDecoder::new(Cursor::new(bytes)).map_err(corrupt)?, max_pixels),
         InputFormat::Tiff => decode_tiff(bytes, max_pixels),
         InputFormat::Bmp => with_decoder(image::codecs::bmp::BmpDecoder::new(Cursor::new(bytes)).map_err(corrupt)?, max_pixels),
-        InputFormat::Avif => Err(EngineError::Unsupported("AVIF input is not supported by this build".into())),
+        InputFormat::Avif => crate::avif::decode(bytes, max_pixels),
     })
 }
 

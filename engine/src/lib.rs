@@ -10,6 +10,7 @@ pub mod sniff;
 pub mod transform;
 pub mod pipeline;
 mod animation;
+mod avif;
 mod color;
 mod decode;
 mod encode;

@@ -4,9 +4,8 @@
 //! file costs microseconds and never a pixel allocation. Only BMP asks the `image` crate for its
 //! colour type, and only after its dimensions passed the limit.
 //!
-//! AVIF input is recognised but refused with `Unsupported` ("AVIF input is not supported by this
-//! build"): decoding AVIF needs system dav1d >= 1.3 and the Debian 12 base has 1.0, so accepting
-//! uploads we could never render would only defer the failure. AVIF remains an output format.
+//! AVIF's header facts (`ispe` size, `irot`/`imir` as an EXIF orientation, the alpha item) come
+//! from the HEIF item layer in `avif/heif.rs`, read the same way.
 
 use crate::EngineError;
 
@@ -87,9 +86,7 @@ pub(crate) fn probe_full(bytes: &[u8], max_pixels: u64, animation: AnimationLimi
         InputFormat::Gif => (gif_header(bytes, max_pixels)?, JpegFacts::default()),
         InputFormat::Tiff => (tiff_header(bytes)?, JpegFacts::default()),
         InputFormat::Bmp => (bmp_header(bytes, max_pixels)?, JpegFacts::default()),
-        InputFormat::Avif => {
-            return Err(EngineError::Unsupported("AVIF input is not supported by this build".into()))
-        }
+        InputFormat::Avif => (crate::avif::probe(bytes)?, JpegFacts::default()),
     };
     check_size(info.width, info.height, max_pixels)?;
     check_animation(&info, animation)?;
@@ -172,7 +169,7 @@ fn magic(b: &[u8]) -> Result<InputFormat, EngineError> {
     text_kind(b)
 }
 
-/// ISO-BMFF (`ftyp`): AVIF is recognised so the refusal can say why; other brands are unknown.
+/// ISO-BMFF (`ftyp`): AVIF by its brands; HEIC is named in the refusal; other brands are unknown.
 fn iso_bmff(b: &[u8]) -> Result<InputFormat, EngineError> {
     let size = be32(b, 0).unwrap_or(0) as usize;
     let end = size.clamp(16, 256).min(b.len());
@@ -665,10 +662,14 @@ mod tests {
     }
 
     #[test]
-    fn avif_is_recognised_then_refused() {
+    fn avif_is_recognised_and_heic_refused() {
+        // An AVIF ftyp with nothing after it is a broken AVIF; a sequence-only one is unsupported.
         let mut b = vec![0, 0, 0, 28];
         b.extend_from_slice(b"ftypavif\0\0\0\0avifmif1miaf");
-        assert_eq!(unsupported_msg(&b), "AVIF input is not supported by this build");
+        assert!(matches!(probe(&b), Err(EngineError::Corrupt(m)) if m.contains("AVIF")));
+        let mut s = vec![0, 0, 0, 24];
+        s.extend_from_slice(b"ftypavis\0\0\0\0avismsf1");
+        assert!(unsupported_msg(&s).contains("sequences"));
         let mut h = vec![0, 0, 0, 24];
         h.extend_from_slice(b"ftypheic\0\0\0\0mif1heic");
         assert_eq!(unsupported_msg(&h), "HEIC/HEIF input is not supported");

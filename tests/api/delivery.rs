@@ -18,6 +18,14 @@ fn image_of(r: reqwest::blocking::Response) -> (String, image::RgbaImage) {
     (ct, decode(&bytes))
 }
 
+/// An AVIF's displayed size, read back by uploading it and fetching it as PNG.
+fn avif_size(app: &TestApp, key: &str, avif: &[u8]) -> (u32, u32) {
+    let a = app.upload_ok(key, avif.to_vec(), "back.avif", &[]);
+    let id = a["public_id"].as_str().unwrap();
+    let (_, img) = image_of(get(app, &format!("/v1/image/f_png/{id}")));
+    img.dimensions()
+}
+
 #[test]
 fn transforms_change_pixels() {
     let app = spawn_app();
@@ -47,10 +55,9 @@ fn transforms_change_pixels() {
         assert_eq!(r.headers()["content-type"], ct, "{t}");
         let bytes = r.bytes().unwrap();
         assert_eq!(sniff_format(&bytes), Some(f), "{t}");
-        // No AVIF decoder in this build; the other three must decode to the planned size.
-        if f != "avif" {
-            assert_eq!(decode(&bytes).dimensions(), (80, 40), "{t}");
-        }
+        // The image crate here has no AVIF decoder: AVIF is read back through the server itself.
+        let size = if f == "avif" { avif_size(&app, &key, &bytes) } else { decode(&bytes).dimensions() };
+        assert_eq!(size, (80, 40), "{t}");
     }
     // dpr doubles, gr greys, r rotates, bl blurs.
     let (_, img) = image_of(get(&app, "/v1/image/w_50,dpr_2/quad"));

@@ -6,6 +6,7 @@ mod assets;
 mod auth;
 mod cdn_headers;
 mod cdn_varnish;
+mod avif;
 mod cli;
 mod dashboard;
 mod delivery;

@@ -5,9 +5,9 @@ import { h, mount, field, uid, formatBytes } from '../ui.js';
 import { assetHref } from '../router.js';
 
 const CONCURRENCY = 3;
-// The formats the server decodes (docs/decisions.md: AVIF input is refused on this build). The
-// picker filter is only a hint: the server sniffs bytes and answers 415 for anything else.
-const ACCEPT = 'image/jpeg,image/png,image/webp,image/gif,image/tiff,image/bmp,.jpg,.jpeg,.png,.webp,.gif,.tif,.tiff,.bmp';
+// The formats the server decodes. The picker filter is only a hint: the server sniffs bytes and
+// answers 415 for anything else.
+const ACCEPT = 'image/jpeg,image/png,image/webp,image/avif,image/gif,image/tiff,image/bmp,.jpg,.jpeg,.png,.webp,.avif,.gif,.tif,.tiff,.bmp';
 
 /** Builds the panel; `onUploaded(asset)` runs after each successful upload. */
 export function uploadPanel({ onUploaded, folders = [] }) {
@@ -26,7 +26,7 @@ export function uploadPanel({ onUploaded, folders = [] }) {
     h('p', {}, h('strong', {}, 'Drag and drop images here'), ' or '),
     h('label', { for: 'upload-files', class: 'btn' }, 'Choose files…'),
     fileInput,
-    h('p', { class: 'hint' }, 'JPEG, PNG, WebP, GIF, TIFF or BMP. Pick several at once.'));
+    h('p', { class: 'hint' }, 'JPEG, PNG, WebP, AVIF, GIF, TIFF or BMP. Pick several at once.'));
 
   // Counting enter/leave pairs keeps the highlight steady while the pointer crosses child elements.
   let depth = 0;
