@@ -136,7 +136,7 @@ def peers_section(L, S, a):
     if peer_photos:
         mp = [p["width"] * p["height"] / 1e6 for p in peer_photos]
         L.append(
-            f"Photos: {len(peer_photos)} real photos, {min(mp):.1f}-{max(mp):.1f} MP, from Debian's desktop-background "
+            f"Photos: {len(peer_photos)} real images (photos and wallpapers), {min(mp):.1f}-{max(mp):.1f} MP, from Debian's desktop-background "
             f"packages ({a.backgrounds or 'mate-backgrounds, gnome-backgrounds'}), picked by `loadtest/peer_photos.py` "
             "(every JPEG or PNG of 2.4-15 MP), downloaded by the runner and never committed:"
         )

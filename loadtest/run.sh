@@ -191,7 +191,7 @@ PEER_PHOTO_DIR="$WORK/peer-photos"
 python3 loadtest/peer_photos.py "$CACHE/backgrounds" "$PEER_PHOTO_DIR" "$PEER_PHOTOS" > "$WORK/peer-photos.jsonl"
 chmod -R a+rX "$PEER_PHOTO_DIR"
 mapfile -t PEER_NAMES < <(python3 -c 'import json,sys; [print(json.loads(l)["name"]) for l in open(sys.argv[1]) if l.strip()]' "$WORK/peer-photos.jsonl")
-PEER_BG_VERSIONS="$(for d in "$CACHE"/debs/*.deb; do dpkg-deb -f "$d" Package Version | paste -sd' '; done | paste -sd',' | sed 's/,/, /g')"
+PEER_BG_VERSIONS="$(for d in "$CACHE"/debs/*.deb; do echo "$(dpkg-deb -f "$d" Package) $(dpkg-deb -f "$d" Version)"; done | paste -sd',' | sed 's/,/, /g')"
 
 # Other work on this small box (builds, tests) would depress every figure: wait a while for quiet.
 # Quiet means QUIET_SAMPLES consecutive 5-second samples at or below QUIET_PCT (a build pauses
@@ -485,7 +485,7 @@ versions=(
   "--nginx-version" "$("$NGINX_BIN" -v 2>&1 | sed 's/^nginx version: //')"
   "--k6-version" "$(k6 version | head -n 1)"
 )
-command -v wrk >/dev/null 2>&1 && versions+=("--wrk-version" "$(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2) (Debian $(dpkg-query -W -f='${Version}' wrk 2>/dev/null || echo '?'))")
+command -v wrk >/dev/null 2>&1 && versions+=("--wrk-version" "wrk $(dpkg-query -W -f='${Version}' wrk 2>/dev/null || wrk -v 2>&1 | head -n 1 | cut -d' ' -f2) (Debian)")
 part peers && [[ " $PEER_SERVERS " == *" sharp "* ]] && versions+=("--sharp-version" \
   "sharp $(cd "$PEERS_DIR" && node -p 'const s=require("sharp"); s.versions.sharp + " (libvips " + s.versions.vips + ")"'), node $(node --version)")
 part peers && [[ " $PEER_SERVERS " == *" thumbor "* ]] && versions+=("--thumbor-version" \
