@@ -395,7 +395,7 @@ def main():
     paths = next((S[k].get("paths") for k in S if k.startswith("warm-imgcloud")), None) or []
     L.append(
         f"{len(paths)} fixed delivery URLs (4 photos x `w_400,f_webp`, `w_800,q_75`, `w_200,h_200,c_fill,f_jpg`), "
-        "rendered once before timing. nginx (2 workers, sendfile, access log off) serves files holding the same "
+        "rendered once before timing. nginx (`worker_processes auto`, sendfile, access log off) serves files holding the same "
         "bytes, fetched from imgcloud, at the same paths; both get the same k6 script, VUs and duration, "
         "alternating imgcloud/nginx per round."
     )
