@@ -11,6 +11,7 @@ export const resp4xx = new Counter('resp_4xx');
 export const resp5xx = new Counter('resp_5xx_other');
 export const respNet = new Counter('resp_network_error');
 export const bodyBytes = new Counter('body_bytes'); // Content-Length of timed 2xx responses
+export const resp2xx = new Counter('resp_2xx_with_length'); // the responses body_bytes counts
 
 export function env(name, def) {
   const v = __ENV[name];
@@ -83,7 +84,10 @@ export function tally(res) {
   const s = res.status;
   if (s >= 200 && s < 300) {
     const cl = parseInt(res.headers['Content-Length'] || '', 10);
-    if (Number.isFinite(cl)) bodyBytes.add(cl);
+    if (Number.isFinite(cl)) {
+      bodyBytes.add(cl);
+      resp2xx.add(1);
+    }
   }
   if (s === 0) respNet.add(1);
   else if (s === 503) resp503.add(1);
@@ -118,6 +122,7 @@ export function stats(data, sel) {
   const failed = metricVals(data, `http_req_failed{${s}}`);
   // body_bytes is only added for timed requests (tally), so it needs no tag selection.
   const received = sel ? null : metricVals(data, 'body_bytes').count || 0;
+  const counted = sel ? 0 : metricVals(data, 'resp_2xx_with_length').count || 0;
   return {
     requests: reqs,
     window_s: round(windowS, 3),
@@ -130,6 +135,7 @@ export function stats(data, sel) {
     error_rate: round(failed.rate || 0, 5),
     errors: failed.passes || 0, // for a Rate metric, "passes" counts true values, i.e. failed requests
     body_mb_s: windowS && received !== null ? round(received / windowS / 1e6, 2) : null,
+    mean_body_bytes: counted ? round(received / counted, 0) : null,
   };
 }
 

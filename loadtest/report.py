@@ -11,7 +11,9 @@ import os
 import platform
 import subprocess
 
-GOAL_RATIO = 0.8
+# Issue #13: warm hits at least as fast as nginx serving the same bytes (wrk, same run).
+WARM_GOAL = 1.0
+PEER_SERVERS = ("imgcloud", "sharp", "thumbor")
 
 
 def sh(*cmd):
@@ -68,10 +70,177 @@ def row(name, s, what):
     )
 
 
+def mib(kb):
+    return "–" if not kb else f"{kb / 1024:,.0f}"
+
+
+def ratio(a_, b_):
+    return f"{a_ / b_:.2f}x" if a_ and b_ else "–"
+
+
+def peers_section(L, S, a):
+    keys = [k for k in S if k.startswith("peer-")]
+    if not keys:
+        return
+    formats = []
+    for k in keys:
+        f = k.split("-")[1]
+        if f not in formats:
+            formats.append(f)
+    order = {f: i for i, f in enumerate(("jpeg", "webp", "avif", "png"))}
+    formats.sort(key=lambda f: order.get(f, 99))
+    one = S[keys[0]]
+    peer_photos = []
+    if a.peer_photos and os.path.exists(a.peer_photos):
+        peer_photos = [json.loads(line) for line in open(a.peer_photos) if line.strip()]
+
+    L.append("## Cold renders: imgcloud vs sharp and thumbor")
+    L.append("")
+    L.append(
+        f"{one.get('vus')} k6 VUs per server, {one.get('duration')} per server and format, one server at a time, each "
+        "started fresh for each format (so its peak memory is that format's). Every request fits one of the photos "
+        "below into a W x H box with W and H in 400..512 px (never enlarging), auto-oriented, metadata stripped, in the "
+        "format at the quality given; no two requests of a run share a URL, so every one is a cache miss that "
+        "decodes, resizes and encodes. The same photo files on each server: imgcloud's uploads, the sharp server's "
+        "and thumbor's file loader directory."
+    )
+    L.append("")
+    L.append(
+        "- imgcloud: `GET /v1/image/w_W,h_H,c_fit,f_FMT,q_Q/<id>`, default settings (render threads = cores, "
+        "AVIF at `render.avif_speed`), memory and disk caches on (they never hit here)."
+    )
+    L.append(
+        "- sharp: `loadtest/peers/sharp-server.js`, `sharp(file).rotate().resize(W, H, {fit: 'inside', "
+        "withoutEnlargement: true}).toFormat(FMT, {quality: Q})`, every encoder setting at sharp's default "
+        "(JPEG baseline without mozjpeg's trellis, AVIF effort 4, PNG level 6), libvips cache off, "
+        "libvips concurrency and libuv's pool at their defaults."
+    )
+    L.append(
+        "- thumbor: `GET /unsafe/fit-in/WxH/filters:format(FMT):quality(Q)/<file>` with the file loader, "
+        "no original storage, no result storage, `RESPECT_ORIENTATION = True`, one process per core "
+        "(`--processes 0`), every other setting at its default (PIL engine, progressive JPEG, PNG level 6, "
+        "libavif's default speed)."
+    )
+    L.append(
+        "- Quality is the same number for all three (PNG is lossless; its quality is ignored), but the encoders "
+        "differ in what a number means and in their speed/size trade-off, so read req/s together with the mean "
+        "output bytes."
+    )
+    L.append(
+        "- Peak memory: \"peak RSS\" sums each process's own VmHWM over the server's process tree (exact for "
+        "imgcloud and node; for thumbor's forked workers an upper bound that counts shared pages once per "
+        "process); \"peak PSS\" is the largest sum of PSS (shared pages split between processes) seen in "
+        "100 ms samples."
+    )
+    L.append("")
+    if peer_photos:
+        mp = [p["width"] * p["height"] / 1e6 for p in peer_photos]
+        L.append(
+            f"Photos: {len(peer_photos)} real images (photos and wallpapers), {min(mp):.1f}-{max(mp):.1f} MP, from Debian's desktop-background "
+            f"packages ({a.backgrounds or 'mate-backgrounds, gnome-backgrounds'}), picked by `loadtest/peer_photos.py` "
+            "(every JPEG or PNG of 2.4-15 MP), downloaded by the runner and never committed:"
+        )
+        L.append("")
+        L.append(
+            ", ".join(
+                f"{p['name']} ({p['format']} {p['width']}x{p['height']}{' ' + p['mode'] if p['mode'] not in ('RGB',) else ''}, "
+                f"{p['bytes'] / 1e6:.2f} MB)"
+                for p in peer_photos
+            )
+            + "."
+        )
+        L.append("")
+
+    # Headline: req/s and ratio per format.
+    L.append("| format | quality | imgcloud req/s | sharp req/s | thumbor req/s | imgcloud / sharp | imgcloud / thumbor | "
+             "mean bytes imgcloud / sharp / thumbor | peak RSS MiB imgcloud / sharp / thumbor |")
+    L.append("|---|---:|---:|---:|---:|---:|---:|---|---|")
+    for f in formats:
+        r = {s: S.get(f"peer-{f}-{s}", {}) for s in PEER_SERVERS}
+        L.append(
+            f"| {f} | {next((v.get('quality') for v in r.values() if v), '–')} | "
+            + " | ".join(num(r[s].get("rps")) for s in PEER_SERVERS)
+            + f" | {ratio(r['imgcloud'].get('rps'), r['sharp'].get('rps'))} | {ratio(r['imgcloud'].get('rps'), r['thumbor'].get('rps'))} | "
+            + " / ".join(num(r[s].get("mean_body_bytes"), 0) for s in PEER_SERVERS)
+            + " | "
+            + " / ".join(mib((r[s].get("mem") or {}).get("hwm_kb")) for s in PEER_SERVERS)
+            + " |"
+        )
+    L.append("")
+    L.append("Ratios are imgcloud's req/s over the peer's (above 1.00x: imgcloud serves more cold renders per second).")
+    L.append("")
+    L.append("| format | server | requests | req/s | p50 ms | p95 ms | p99 ms | errors | mean output bytes | peak RSS MiB | peak PSS MiB | procs | other CPU |")
+    L.append("|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|")
+    for f in formats:
+        for srv in PEER_SERVERS:
+            k = f"peer-{f}-{srv}"
+            if k not in S:
+                continue
+            s = S[k]
+            m = s.get("mem") or {}
+            L.append(
+                f"| {f} | {srv} | {s.get('requests')} | {num(s.get('rps'))} | {num(s.get('p50_ms'), 1)} | "
+                f"{num(s.get('p95_ms'), 1)} | {num(s.get('p99_ms'), 1)} | {errors(s)} | {num(s.get('mean_body_bytes'), 0)} | "
+                f"{mib(m.get('hwm_kb'))} | {mib(m.get('pss_kb'))} | {m.get('procs', '–')} | {other(s)} |"
+            )
+    L.append("")
+
+
+def wrk_section(L, S):
+    keys = [k for k in S if k.startswith("wrk-")]
+    if not keys:
+        return
+    one = S[keys[0]]
+    L.append("## Warm cache hits vs nginx (wrk)")
+    L.append("")
+    L.append(
+        f"wrk `-t{one.get('threads')} -c{one.get('vus')}`, {len(keys) // 2} alternating rounds, one URL: "
+        f"`{one.get('path')}`, a {one.get('file_bytes'):,}-byte WebP rendition, cached by imgcloud before timing. "
+        "nginx (`worker_processes auto`, sendfile, access log off) serves a file holding the same bytes, fetched "
+        "from imgcloud, at the same path. Each server had a 2 s warm-up run first."
+    )
+    L.append("")
+    L.append("| round | server | requests | req/s | p50 ms | p95 ms | p99 ms | errors | other CPU |")
+    L.append("|---|---|---:|---:|---:|---:|---:|---|---:|")
+    rounds = sorted({k.rsplit("-", 1)[1] for k in keys}, key=int)
+    sums = {"imgcloud": [], "nginx": []}
+    per_round = []
+    for r in rounds:
+        for who in ("imgcloud", "nginx"):
+            s = S.get(f"wrk-{who}-{r}")
+            if not s:
+                continue
+            sums[who].append(s["rps"])
+            L.append(
+                f"| {r} | {who} | {s.get('requests')} | {num(s.get('rps'))} | {num(s.get('p50_ms'), 2)} | "
+                f"{num(s.get('p95_ms'), 2)} | {num(s.get('p99_ms'), 2)} | {s.get('errors')} ({100 * (s.get('error_rate') or 0):.2f}%) | {other(s)} |"
+            )
+        a_, b_ = S.get(f"wrk-imgcloud-{r}", {}).get("rps"), S.get(f"wrk-nginx-{r}", {}).get("rps")
+        if a_ and b_:
+            per_round.append(a_ / b_)
+    L.append("")
+    if sums["imgcloud"] and sums["nginx"]:
+        mi = sum(sums["imgcloud"]) / len(sums["imgcloud"])
+        mn = sum(sums["nginx"]) / len(sums["nginx"])
+        verdict = "meets" if mi / mn >= WARM_GOAL else "**misses**"
+        L.append(
+            f"**Warm-hit throughput imgcloud / nginx (wrk): {mi / mn:.2f}x** (mean {mi:,.0f} vs {mn:,.0f} req/s; "
+            f"per round: {', '.join(f'{x:.2f}x' for x in per_round)}). Goal: >= {WARM_GOAL}x — this run {verdict} it."
+        )
+    else:
+        L.append("**Warm-hit ratio (wrk): not available** (a wrk run did not complete).")
+    L.append("")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--summaries", required=True)
     ap.add_argument("--photos", required=True)
+    ap.add_argument("--peer-photos", default="")
+    ap.add_argument("--wrk-version", default="")
+    ap.add_argument("--sharp-version", default="")
+    ap.add_argument("--thumbor-version", default="")
+    ap.add_argument("--backgrounds", default="")
     ap.add_argument("--out", required=True)
     ap.add_argument("--nginx-version", default="")
     ap.add_argument("--k6-version", default="")
@@ -99,6 +268,15 @@ def main():
             if cap > 0:
                 S[label]["other_cpu_pct"] = max(0.0, 100 * ((busy1 - busy0) - (tree1 - tree0)) / cap)
                 S[label]["run_cpu_pct"] = 100 * (tree1 - tree0) / cap
+    # Peak memory of each peer run's server process tree (rss_peak.py).
+    for f in sorted(glob.glob(os.path.join(a.summaries, "*.mem"))):
+        label = os.path.basename(f)[:-4]
+        try:
+            mem = json.loads(open(f).read())
+        except ValueError:
+            continue
+        if label in S:
+            S[label]["mem"] = mem
     photos = {}
     for line in open(a.photos):
         if line.strip():
@@ -122,14 +300,15 @@ def main():
         )
 
     L = []
-    L.append("# Server load test: imgcloud vs nginx")
+    L.append("# Server load test: imgcloud vs sharp, thumbor and nginx")
     L.append("")
     L.append("Generated by `bash loadtest/run.sh` (k6 scripts in `loadtest/`); do not edit by hand, re-run instead.")
     L.append("")
     L.append(f"- Date: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}")
     L.append(f"- Machine: {os.cpu_count()} CPUs (`nproc` {sh('nproc')}), {cpu_model()}, {mem_total()} RAM, {platform.system()} {platform.release()}")
     L.append(f"- Commit: `{head[:12]}` ({subject}); working tree {tree_note}")
-    L.append(f"- Tools: {a.k6_version}; nginx {a.nginx_version}; `cargo build --release --bin imgcloud`")
+    tools = [a.k6_version, a.wrk_version, f"nginx {a.nginx_version}", a.sharp_version, a.thumbor_version]
+    L.append(f"- Tools: {'; '.join(t for t in tools if t)}; imgcloud from `cargo build --release --bin imgcloud`")
     L.append(f"- Settings: `{a.settings}`")
     L.append(
         "- Setup: server, nginx and k6 all on this one machine over 127.0.0.1, so the load generator "
@@ -143,7 +322,10 @@ def main():
             "Anything else running on the box shares the 2 cores with the server, nginx and k6."
         )
     if a.peak_rss_kb:
-        L.append(f"- imgcloud peak RSS over the whole run: {int(a.peak_rss_kb) / 1024:.0f} MiB")
+        L.append(
+            f"- imgcloud peak RSS (VmHWM) of the server process that ran the warm and imgcloud-alone parts: "
+            f"{int(a.peak_rss_kb) / 1024:.0f} MiB (each peer run has its own process; its peak is in the peer tables)"
+        )
     if a.server_log_error_lines not in ("", "0"):
         L.append(f"- Server log lines at ERROR level or mentioning a panic: {a.server_log_error_lines}")
     if a.server_5xx not in ("", "0"):
@@ -160,10 +342,22 @@ def main():
     L.append(
         "Throughput is counted over the measured window (first timed request start to last timed request "
         "end; setup traffic excluded). Latencies are k6's `http_req_duration` (time to last byte) of the "
-        "timed requests; an error is any response outside 2xx/3xx or a network error. \"Other CPU\" is the share "
+        "timed requests, or wrk's latency histogram for the wrk rows; an error is any response outside 2xx/3xx "
+        "or a network error. \"Other CPU\" is the share "
         "of the machine's total CPU (all cores) used by processes outside this run (server, nginx, k6, runner) "
         "while the scenario ran: anything above a few percent means the figures are depressed by outside load."
     )
+    L.append("")
+
+    peers_section(L, S, a)
+    wrk_section(L, S)
+    if not any(k in S for k in ("cold-small", "cold-large", "mixed", "signed", "upload-100kb", "upload-5mb")) and not any(
+        k.startswith("warm-") for k in S
+    ):
+        with open(a.out, "w") as f:
+            f.write("\n".join(L))
+        return
+    L.append("# imgcloud alone")
     L.append("")
 
     def photo_desc(name):
@@ -183,7 +377,7 @@ def main():
     sep = "|---|---|---:|---:|---:|---:|---:|---:|---|---:|"
 
     # ---- renders
-    L.append("## Cold renders (cache misses)")
+    L.append("## Cold renders (cache misses), fixture photos")
     L.append("")
     L.append("Each request is a transform no earlier request used (`w_100..1200,q_55..95,f_webp`), so it runs the engine.")
     L.append("")
@@ -201,7 +395,7 @@ def main():
     paths = next((S[k].get("paths") for k in S if k.startswith("warm-imgcloud")), None) or []
     L.append(
         f"{len(paths)} fixed delivery URLs (4 photos x `w_400,f_webp`, `w_800,q_75`, `w_200,h_200,c_fill,f_jpg`), "
-        "rendered once before timing. nginx (2 workers, sendfile, access log off) serves files holding the same "
+        "rendered once before timing. nginx (`worker_processes auto`, sendfile, access log off) serves files holding the same "
         "bytes, fetched from imgcloud, at the same paths; both get the same k6 script, VUs and duration, "
         "alternating imgcloud/nginx per round."
     )
@@ -226,11 +420,12 @@ def main():
         mi = sum(sums["imgcloud"]) / len(sums["imgcloud"])
         mn = sum(sums["nginx"]) / len(sums["nginx"])
         ratio = mi / mn
-        verdict = "meets" if ratio >= GOAL_RATIO else "**misses**"
+        verdict = "meets" if ratio >= WARM_GOAL else "**misses**"
         L.append(
             f"**Warm-hit throughput ratio imgcloud / nginx: {ratio:.2f}x** "
             f"(mean {mi:,.0f} vs {mn:,.0f} req/s; per round: {', '.join(f'{x:.2f}x' for x in ratios)}). "
-            f"Goal: >= {GOAL_RATIO}x — this run {verdict} it."
+            f"Goal: >= {WARM_GOAL}x — this run {verdict} it (k6 itself takes much of the CPU here, which compresses "
+            "the gap; the wrk figures above are the headline)."
         )
     else:
         L.append("**Warm-hit ratio: not available** (a warm run did not complete).")
