@@ -134,6 +134,10 @@ async fn check_access(req: &HttpRequest, state: &AppState, asset: &Asset, q: &Si
 
 pub async fn deliver(req: HttpRequest, state: web::Data<AppState>, q: web::Query<SignedQuery>) -> ApiResult<HttpResponse> {
     let tail = req.path().strip_prefix("/v1/image/").unwrap_or_default();
+    if tail.is_empty() {
+        // `/v1/image` and `/v1/image/` name no image (and no route, before delivery took the scope).
+        return Err(ApiError(DomainError::NotFound(format!("image '{}'", req.path()))));
+    }
     let DeliveryPath { transform, version, public_id } = parse_delivery_path(tail)?;
     let asset: Arc<Asset> = match state.catalog_view.cached(public_id.as_str()) {
         Some(a) => a,
