@@ -6,6 +6,7 @@
 use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use imgcloud_engine::{AutoFormat, OutputFormat, Transform};
@@ -96,10 +97,26 @@ pub struct RenditionCache {
     /// Index of files on disk (entry -> file size); its eviction listener deletes the file.
     disk: moka::sync::Cache<DiskEntry, u32>,
     dir: PathBuf,
+    /// The index of what an earlier run left on disk is still being built (`load_index`).
+    indexing: Arc<AtomicBool>,
 }
 
 impl RenditionCache {
     pub fn new(dir: PathBuf, memory_bytes: u64, disk_bytes: u64) -> Self {
+        let c = Self::unindexed(dir, memory_bytes, disk_bytes);
+        // The index is built on a thread of its own, so a large cache does not delay serving;
+        // until it is complete, `get_disk` looks at the file itself.
+        let started = std::time::SystemTime::now();
+        let bg = c.clone();
+        let spawned = std::thread::Builder::new().name("cache-index".into()).spawn(move || bg.load_index(started));
+        if spawned.is_err() {
+            c.load_index(started);
+        }
+        c
+    }
+
+    /// The two tiers, with the index of what is already on disk still to be built.
+    fn unindexed(dir: PathBuf, memory_bytes: u64, disk_bytes: u64) -> Self {
         let memory = moka::sync::Cache::builder()
             .weigher(|_k: &RenditionKey, v: &Arc<Rendition>| v.bytes.len().try_into().unwrap_or(u32::MAX))
             .max_capacity(memory_bytes)
@@ -115,37 +132,49 @@ impl RenditionCache {
                 }
             })
             .build();
-        let c = Self { memory, disk, dir };
-        c.load_index();
-        c
+        Self { memory, disk, dir, indexing: Arc::new(AtomicBool::new(true)) }
     }
+
+    /// Whether the index covers everything an earlier run left on disk.
+    pub fn indexed(&self) -> bool { !self.indexing.load(Ordering::SeqCst) }
 
     /// Rebuilds the disk index after a restart from file names and sizes alone (one readdir per
     /// original and one stat per file): reading every file whole made a full 2 GB cache read 2 GB
     /// before serving. A file is checked when it is read (`read_file`), and one that fails is
-    /// dropped then. Stale temp files go. Newest files are indexed first, so when the cap is lower
-    /// than what is on disk, the oldest are the ones evicted (and deleted).
-    fn load_index(&self) {
+    /// dropped then. Temp files older than this run go. Newest files are indexed first, so when
+    /// the cap is lower than what is on disk, the oldest are the ones evicted (and deleted).
+    fn load_index(&self, started: std::time::SystemTime) {
+        let clock = std::time::Instant::now();
         let mut found = Vec::new();
         for sub in std::fs::read_dir(&self.dir).into_iter().flatten().flatten() {
             let storage_key = sub.file_name().to_string_lossy().into_owned();
             for f in std::fs::read_dir(sub.path()).into_iter().flatten().flatten() {
                 let name = f.file_name().to_string_lossy().into_owned();
-                if name.ends_with(".tmp") {
-                    let _ = std::fs::remove_file(f.path());
-                    continue;
-                }
                 let Ok(meta) = f.metadata() else { continue };
                 let modified = meta.modified().unwrap_or(std::time::SystemTime::UNIX_EPOCH);
+                if name.ends_with(".tmp") {
+                    // A newer one belongs to a write of this run, still going on.
+                    if modified < started {
+                        let _ = std::fs::remove_file(f.path());
+                    }
+                    continue;
+                }
                 let weight = u32::try_from(meta.len()).unwrap_or(u32::MAX);
                 found.push((modified, DiskEntry { storage_key: storage_key.clone(), name }, weight));
             }
         }
         found.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+        let files = found.len();
         for (_, entry, weight) in found {
-            self.disk.insert(entry, weight);
+            // A rendition this run already wrote or read is indexed as it is now.
+            if !self.disk.contains_key(&entry) {
+                self.disk.insert(entry, weight);
+            }
         }
         self.disk.run_pending_tasks();
+        self.indexing.store(false, Ordering::SeqCst);
+        let (entries, bytes) = (self.disk.entry_count(), self.disk.weighted_size());
+        tracing::info!(files, entries, bytes, ms = clock.elapsed().as_millis() as u64, "disk cache indexed");
     }
 
     /// A file is a one-line JSON header (its printed key, type, size) and the bytes. `None` for a
@@ -168,15 +197,28 @@ impl RenditionCache {
     pub fn get_memory(&self, key: &RenditionKey) -> Option<Arc<Rendition>> { self.memory.get(key) }
 
     /// Blocking: reads a disk entry and promotes it to memory. A file that fails its check is
-    /// dropped from the index (and so deleted), and the rendition is made again.
+    /// dropped from the index (and so deleted), and the rendition is made again. While the index
+    /// is still being built, a file it does not know yet is read all the same.
     pub fn get_disk(&self, key: &RenditionKey) -> Option<Arc<Rendition>> {
         let entry = DiskEntry::of(key);
-        self.disk.get(&entry)?;
-        let Some(r) = Self::read_file(&entry.path_in(&self.dir), key) else {
-            tracing::warn!(key = %key, "a cached rendition failed its check and was dropped");
-            self.disk.invalidate(&entry);
+        let known = self.disk.get(&entry).is_some();
+        if !known && self.indexed() {
+            return None;
+        }
+        let path = entry.path_in(&self.dir);
+        let Some(r) = Self::read_file(&path, key) else {
+            if known {
+                tracing::warn!(key = %key, "a cached rendition failed its check and was dropped");
+                self.disk.invalidate(&entry);
+            } else if path.exists() {
+                let _ = std::fs::remove_file(&path);
+            }
             return None;
         };
+        if !known {
+            let weight = std::fs::metadata(&path).map_or(u32::MAX, |m| u32::try_from(m.len()).unwrap_or(u32::MAX));
+            self.disk.insert(entry, weight);
+        }
         let r = Arc::new(r);
         self.memory.insert(key.clone(), r.clone());
         Some(r)
@@ -259,6 +301,15 @@ mod tests {
 
     fn key(storage: &str, t: &str) -> RenditionKey { RenditionKey::new(storage, Transform::parse(t).unwrap(), None) }
 
+    /// A cache over `dir`, once its index of what is already there is complete.
+    fn reopened(dir: &Path, disk_bytes: u64) -> RenditionCache {
+        let c = RenditionCache::new(dir.to_path_buf(), 1 << 20, disk_bytes);
+        while !c.indexed() {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        c
+    }
+
     fn files_under(dir: &Path) -> usize {
         std::fs::read_dir(dir).into_iter().flatten().flatten().map(|d| std::fs::read_dir(d.path()).map_or(0, |f| f.count())).sum()
     }
@@ -318,7 +369,7 @@ mod tests {
         let len = std::fs::metadata(&short).unwrap().len();
         std::fs::OpenOptions::new().write(true).open(&short).unwrap().set_len(len - 1).unwrap();
 
-        let c = RenditionCache::new(d.path().to_path_buf(), 1 << 20, 1 << 30);
+        let c = reopened(d.path(), 1 << 30);
         c.run_pending();
         // Indexed from names and sizes, the short file included: nothing was read.
         assert_eq!(c.entry_counts(), (0, 20_000));
@@ -332,6 +383,29 @@ mod tests {
         c.run_pending();
         assert_eq!(c.entry_counts().1, 19_999);
         assert!(!short.exists());
+    }
+
+    #[test]
+    fn renditions_are_served_before_the_index_reaches_them_and_checked_the_same() {
+        let d = tempfile::tempdir().unwrap();
+        let (good, short) = (key("s.png", "w_1"), key("s.png", "w_2"));
+        let c = reopened(d.path(), 1 << 30);
+        for k in [&good, &short] {
+            c.put(k, Arc::new(Rendition::new(k, vec![3u8; 50].into(), OutputFormat::Gif, 2, 2)));
+        }
+        let short_path = DiskEntry::of(&short).path_in(d.path());
+        let len = std::fs::metadata(&short_path).unwrap().len();
+        std::fs::OpenOptions::new().write(true).open(&short_path).unwrap().set_len(len - 10).unwrap();
+        drop(c);
+
+        // A restart whose index has not got to these files yet.
+        let c = RenditionCache::unindexed(d.path().to_path_buf(), 1 << 20, 1 << 30);
+        assert!(!c.indexed());
+        assert_eq!(c.get_disk(&good).unwrap().bytes.len(), 50);
+        assert!(c.get_disk(&short).is_none(), "a short file is not served");
+        assert!(!short_path.exists(), "and is removed, to be rendered again");
+        c.run_pending();
+        assert_eq!(c.entry_counts().1, 1, "the file read is indexed");
     }
 
     #[test]
@@ -352,7 +426,7 @@ mod tests {
         let file_size = files_with_sizes(d.path())[0].1;
 
         let cap = 10 * file_size + file_size / 2;
-        let c = RenditionCache::new(d.path().to_path_buf(), 1 << 20, cap);
+        let c = reopened(d.path(), cap);
         c.run_pending();
         let on_disk = files_with_sizes(d.path());
         assert_eq!(on_disk.len() as u64, c.entry_counts().1, "evicted entries take their files with them");
