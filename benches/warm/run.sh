@@ -7,7 +7,8 @@
 # Knobs (defaults in brackets): ROUNDS [3] (each round: imgcloud then nginx, or the reverse on odd
 # rounds), SECS [10] per wrk run, CONNS [16] (wrk -t1 -cCONNS), TRANSFORM [f_webp] applied to
 # hopper.jpg (128x128; f_webp gives ~4 KB), BIN [target/release/imgcloud, built if missing],
-# HEALTHZ=1 also times /healthz (the framework's floor), and any IMGCLOUD_* variable set in the
+# BASELINE=<another imgcloud binary> also times that build in every round (before/after in one
+# run), HEALTHZ=1 also times /healthz (the framework's floor), and any IMGCLOUD_* variable set in the
 # caller's environment reaches the server (e.g. IMGCLOUD_SERVER__WORKERS=1).
 # Everything listens on 127.0.0.1 on free ports; every process started here is stopped on exit.
 set -euo pipefail
@@ -52,22 +53,33 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-PORT="$(free_port)"
-BASE="http://127.0.0.1:$PORT"
-env IMGCLOUD_LISTEN="127.0.0.1:$PORT" IMGCLOUD_DATA_DIR="$WORK/data" \
-    IMGCLOUD_ADMIN_EMAIL=admin@bench.local IMGCLOUD_ADMIN_PASSWORD=bench-password-1 \
-    "$BIN" serve > "$WORK/server.log" 2>&1 &
-SERVER_PID=$!
+start_imgcloud() { # start_imgcloud BIN NAME -> prints its base URL, after uploading and rendering
+  local bin="$1" name="$2" port base
+  port="$(free_port)"
+  base="http://127.0.0.1:$port"
+  env IMGCLOUD_LISTEN="127.0.0.1:$port" IMGCLOUD_DATA_DIR="$WORK/data-$name" \
+      IMGCLOUD_ADMIN_EMAIL=admin@bench.local IMGCLOUD_ADMIN_PASSWORD=bench-password-1 \
+      "$bin" serve > "$WORK/server-$name.log" 2>&1 &
+  echo "$!" > "$WORK/pid-$name"  # a subshell: the caller adds it to PIDS
+  wait_http "$base/healthz" "$!" || { tail -n 20 "$WORK/server-$name.log" >&2; die "imgcloud ($name) did not start"; }
+  curl -fsS -c "$WORK/jar" -o /dev/null -H 'content-type: application/json' \
+    -d '{"email":"admin@bench.local","password":"bench-password-1"}' "$base/v1/auth/login"
+  curl -fsS -b "$WORK/jar" -o "$WORK/key.json" -H 'content-type: application/json' -H "origin: $base" \
+    -d '{"name":"warm"}' "$base/v1/api-keys"
+  local auth="ApiKey $(json_field key_id < "$WORK/key.json"):$(json_field key_secret < "$WORK/key.json")"
+  curl -fsS -H "Authorization: $auth" -F "file=@tests/fixtures/cache/hopper.jpg;type=image/jpeg" \
+    -F public_id=warm/hopper "$base/v1/upload" > /dev/null
+  echo "$base"
+}
+BASE="$(start_imgcloud "$BIN" ours)"
+SERVER_PID="$(cat "$WORK/pid-ours")"
 PIDS+=("$SERVER_PID")
-wait_http "$BASE/healthz" "$SERVER_PID" || { tail -n 20 "$WORK/server.log" >&2; die "imgcloud did not start"; }
-curl -fsS -c "$WORK/jar" -o /dev/null -H 'content-type: application/json' \
-  -d '{"email":"admin@bench.local","password":"bench-password-1"}' "$BASE/v1/auth/login"
-curl -fsS -b "$WORK/jar" -o "$WORK/key.json" -H 'content-type: application/json' -H "origin: $BASE" \
-  -d '{"name":"warm"}' "$BASE/v1/api-keys"
-AUTH="ApiKey $(json_field key_id < "$WORK/key.json"):$(json_field key_secret < "$WORK/key.json")"
-ID="$(curl -fsS -H "Authorization: $AUTH" -F "file=@tests/fixtures/cache/hopper.jpg;type=image/jpeg" \
-  -F public_id=warm/hopper "$BASE/v1/upload" | json_field public_id)"
-URL_PATH="/v1/image/$TRANSFORM/$ID"
+URL_PATH="/v1/image/$TRANSFORM/warm/hopper"
+if [[ -n "${BASELINE:-}" ]]; then
+  OLD="$(start_imgcloud "$BASELINE" baseline)"
+  PIDS+=("$(cat "$WORK/pid-baseline")")
+  curl -fsS -o "$WORK/baseline.bin" "$OLD$URL_PATH"
+fi
 
 WWW="$WORK/www"
 mkdir -p "$WWW$(dirname "$URL_PATH")"
@@ -116,20 +128,42 @@ run() { # run NAME URL -> req/s
 }
 
 log "body $BODY_BYTES bytes at $URL_PATH; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "| round | imgcloud req/s | nginx req/s | ratio |"
-echo "|---:|---:|---:|---:|"
-sum_ours=0; sum_ngx=0
+NGX_URL="http://127.0.0.1:$NPORT$URL_PATH"
+if [[ -n "${BASELINE:-}" ]]; then
+  echo "| round | imgcloud req/s | baseline req/s | nginx req/s | imgcloud / nginx | baseline / nginx |"
+  echo "|---:|---:|---:|---:|---:|---:|"
+else
+  echo "| round | imgcloud req/s | nginx req/s | imgcloud / nginx |"
+  echo "|---:|---:|---:|---:|"
+fi
+sum_ours=0; sum_ngx=0; sum_old=0
 for r in $(seq "$ROUNDS"); do
+  # Alternate the order, so neither side always runs on a box warmed (or disturbed) by the other.
+  old=0
   if (( r % 2 )); then
-    ours="$(run "ours-$r" "$BASE$URL_PATH")"; ngx="$(run "nginx-$r" "http://127.0.0.1:$NPORT$URL_PATH")"
+    ours="$(run "ours-$r" "$BASE$URL_PATH")"
+    [[ -n "${BASELINE:-}" ]] && old="$(run "baseline-$r" "$OLD$URL_PATH")"
+    ngx="$(run "nginx-$r" "$NGX_URL")"
   else
-    ngx="$(run "nginx-$r" "http://127.0.0.1:$NPORT$URL_PATH")"; ours="$(run "ours-$r" "$BASE$URL_PATH")"
+    ngx="$(run "nginx-$r" "$NGX_URL")"
+    [[ -n "${BASELINE:-}" ]] && old="$(run "baseline-$r" "$OLD$URL_PATH")"
+    ours="$(run "ours-$r" "$BASE$URL_PATH")"
   fi
-  printf '| %d | %.0f | %.0f | %.2f |\n' "$r" "$ours" "$ngx" "$(echo "$ours / $ngx" | bc -l)"
-  sum_ours="$(echo "$sum_ours + $ours" | bc -l)"; sum_ngx="$(echo "$sum_ngx + $ngx" | bc -l)"
+  if [[ -n "${BASELINE:-}" ]]; then
+    printf '| %d | %.0f | %.0f | %.0f | %.2f | %.2f |\n' "$r" "$ours" "$old" "$ngx" "$(echo "$ours / $ngx" | bc -l)" "$(echo "$old / $ngx" | bc -l)"
+  else
+    printf '| %d | %.0f | %.0f | %.2f |\n' "$r" "$ours" "$ngx" "$(echo "$ours / $ngx" | bc -l)"
+  fi
+  sum_ours="$(echo "$sum_ours + $ours" | bc -l)"; sum_ngx="$(echo "$sum_ngx + $ngx" | bc -l)"; sum_old="$(echo "$sum_old + $old" | bc -l)"
 done
-printf '| mean | %.0f | %.0f | **%.2f** |\n' "$(echo "$sum_ours / $ROUNDS" | bc -l)" "$(echo "$sum_ngx / $ROUNDS" | bc -l)" "$(echo "$sum_ours / $sum_ngx" | bc -l)"
+if [[ -n "${BASELINE:-}" ]]; then
+  printf '| mean | %.0f | %.0f | %.0f | **%.2f** | %.2f |\n' "$(echo "$sum_ours / $ROUNDS" | bc -l)" "$(echo "$sum_old / $ROUNDS" | bc -l)" \
+    "$(echo "$sum_ngx / $ROUNDS" | bc -l)" "$(echo "$sum_ours / $sum_ngx" | bc -l)" "$(echo "$sum_old / $sum_ngx" | bc -l)"
+else
+  printf '| mean | %.0f | %.0f | **%.2f** |\n' "$(echo "$sum_ours / $ROUNDS" | bc -l)" "$(echo "$sum_ngx / $ROUNDS" | bc -l)" "$(echo "$sum_ours / $sum_ngx" | bc -l)"
+fi
 if [[ "${HEALTHZ:-0}" == 1 ]]; then
   printf '| /healthz | %.0f | | |\n' "$(run healthz "$BASE/healthz")"
 fi
 log "load after: $(cut -d' ' -f1-3 /proc/loadavg); imgcloud peak RSS $(awk '/VmHWM/ {print $2, $3}' /proc/$SERVER_PID/status)"
+log "response: $(curl -sS -o /dev/null -D - "$BASE$URL_PATH" | wc -c) header bytes from imgcloud, $(curl -sS -o /dev/null -D - "$NGX_URL" | wc -c) from nginx"
