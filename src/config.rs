@@ -39,6 +39,7 @@ pub struct ServerSettings {
     pub header_read_timeout_secs: u64,
     pub body_read_timeout_secs: u64,
     pub metrics_listen: String,
+    pub access_log: bool,
 }
 
 #[derive(Clone, Deserialize)]

@@ -44,12 +44,14 @@ fn settings() -> Result<Settings, String> {
 
 fn serve() -> Result<(), String> {
     startup::private_umask();
-    // Log lines (one per request) are written by a background thread in batches: a blocking write
-    // to stderr per request was a syscall on every cache hit. The worker flushes its buffer each
-    // time its queue drains, so lines are never held back when traffic is light; dropping
-    // `_log_guard` at the end of `serve` flushes the rest. If the queue (128k lines) ever fills,
-    // lines are dropped rather than slowing requests down.
+    // Log lines are written by a background thread in batches: a blocking write to stderr per
+    // request was a syscall on every cache hit. The worker flushes its buffer each time its queue
+    // drains, so lines are never held back when traffic is light; dropping `_log_guard` at the end
+    // of `serve` flushes the rest. If the queue (128k messages: a line, or a batch of access-log
+    // lines) ever fills, they are dropped rather than slowing requests down.
     let (log_writer, _log_guard) = tracing_appender::non_blocking(std::io::BufWriter::with_capacity(64 * 1024, std::io::stderr()));
+    // Access-log lines reach the same writer, but in batches made on each worker (http/access_log.rs).
+    imgcloud::http::access_log::install(log_writer.clone());
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("IMGCLOUD_LOG").unwrap_or_else(|_| "info".into()))
         .with_writer(log_writer)

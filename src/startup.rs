@@ -174,6 +174,18 @@ pub fn build(mut settings: Settings, metrics: Option<metrics_exporter_prometheus
         usage: std::sync::Arc::new(UsageMeter::default()),
         metrics,
     });
+    // The recorder keeps every histogram sample until it is folded into the summaries: a /metrics
+    // scrape does that, and so does upkeep. Without it, a server nobody scrapes grew without bound
+    // (28 MB in 30 s of cache hits at 55k requests per second).
+    if let Some(handle) = state.metrics.clone() {
+        actix_web::rt::spawn(async move {
+            let mut tick = actix_web::rt::time::interval(std::time::Duration::from_secs(5));
+            loop {
+                tick.tick().await;
+                handle.run_upkeep();
+            }
+        });
+    }
     // Delivery counters reach the database every 2 s: a crash loses at most that much.
     let flusher = state.clone();
     actix_web::rt::spawn(async move {

@@ -6,19 +6,31 @@
 use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use imgcloud_engine::{AutoFormat, OutputFormat, Transform};
 use sha2::{Digest, Sha256};
 
-/// A finished rendition, shared between caches and responses.
+/// A finished rendition, shared between caches and responses: everything a cache hit answers with.
 #[derive(Debug)]
 pub struct Rendition {
     /// Shared, so serving a cached rendition never copies it.
     pub bytes: bytes::Bytes,
-    pub content_type: String,
+    pub format: OutputFormat,
     pub width: u32,
     pub height: u32,
+    /// `RenditionKey::etag` of its key, made once when the rendition is made or read from disk
+    /// rather than hashed again on every hit.
+    pub etag: String,
+}
+
+impl Rendition {
+    pub fn new(key: &RenditionKey, bytes: bytes::Bytes, format: OutputFormat, width: u32, height: u32) -> Self {
+        Self { bytes, format, width, height, etag: key.etag() }
+    }
+
+    pub fn content_type(&self) -> &'static str { self.format.content_type() }
 }
 
 /// Everything that decides a rendition's bytes: the original, the canonical transform, and for
@@ -47,6 +59,10 @@ impl RenditionKey {
 
     /// Hex SHA-256 of the printed key: the disk file name, and the source of the ETag.
     pub fn fingerprint(&self) -> String { hex::encode(Sha256::digest(self.to_string().as_bytes())) }
+
+    /// The strong ETag of the rendition this key names, quoted: it follows from the key alone, so
+    /// a 304 needs neither cache nor renderer, and it is the same after a restart.
+    pub fn etag(&self) -> String { format!("\"{}\"", &self.fingerprint()[..32]) }
 }
 
 /// `<storage_key>/<canonical transform>[|accept=<avif|webp|fallback>]`. The `accept=` spelling is
@@ -78,13 +94,29 @@ impl DiskEntry {
 #[derive(Clone)]
 pub struct RenditionCache {
     memory: moka::sync::Cache<RenditionKey, Arc<Rendition>>,
-    /// Index of files on disk (entry -> size); its eviction listener deletes the file.
+    /// Index of files on disk (entry -> file size); its eviction listener deletes the file.
     disk: moka::sync::Cache<DiskEntry, u32>,
     dir: PathBuf,
+    /// The index of what an earlier run left on disk is still being built (`load_index`).
+    indexing: Arc<AtomicBool>,
 }
 
 impl RenditionCache {
     pub fn new(dir: PathBuf, memory_bytes: u64, disk_bytes: u64) -> Self {
+        let c = Self::unindexed(dir, memory_bytes, disk_bytes);
+        // The index is built on a thread of its own, so a large cache does not delay serving;
+        // until it is complete, `get_disk` looks at the file itself.
+        let started = std::time::SystemTime::now();
+        let bg = c.clone();
+        let spawned = std::thread::Builder::new().name("cache-index".into()).spawn(move || bg.load_index(started));
+        if spawned.is_err() {
+            c.load_index(started);
+        }
+        c
+    }
+
+    /// The two tiers, with the index of what is already on disk still to be built.
+    fn unindexed(dir: PathBuf, memory_bytes: u64, disk_bytes: u64) -> Self {
         let memory = moka::sync::Cache::builder()
             .weigher(|_k: &RenditionKey, v: &Arc<Rendition>| v.bytes.len().try_into().unwrap_or(u32::MAX))
             .max_capacity(memory_bytes)
@@ -100,57 +132,92 @@ impl RenditionCache {
                 }
             })
             .build();
-        let c = Self { memory, disk, dir };
-        c.load_index();
-        c
+        Self { memory, disk, dir, indexing: Arc::new(AtomicBool::new(true)) }
     }
 
-    /// Rebuilds the disk index after a restart; unreadable files and stale temp files go.
-    fn load_index(&self) {
+    /// Whether the index covers everything an earlier run left on disk.
+    pub fn indexed(&self) -> bool { !self.indexing.load(Ordering::SeqCst) }
+
+    /// Rebuilds the disk index after a restart from file names and sizes alone (one readdir per
+    /// original and one stat per file): reading every file whole made a full 2 GB cache read 2 GB
+    /// before serving. A file is checked when it is read (`read_file`), and one that fails is
+    /// dropped then. Temp files older than this run go. Newest files are indexed first, so when
+    /// the cap is lower than what is on disk, the oldest are the ones evicted (and deleted).
+    fn load_index(&self, started: std::time::SystemTime) {
+        let clock = std::time::Instant::now();
+        let mut found = Vec::new();
         for sub in std::fs::read_dir(&self.dir).into_iter().flatten().flatten() {
             let storage_key = sub.file_name().to_string_lossy().into_owned();
             for f in std::fs::read_dir(sub.path()).into_iter().flatten().flatten() {
-                let p = f.path();
-                if p.extension().is_some_and(|e| e == "tmp") {
-                    let _ = std::fs::remove_file(&p);
+                let name = f.file_name().to_string_lossy().into_owned();
+                let Ok(meta) = f.metadata() else { continue };
+                let modified = meta.modified().unwrap_or(std::time::SystemTime::UNIX_EPOCH);
+                if name.ends_with(".tmp") {
+                    // A newer one belongs to a write of this run, still going on.
+                    if modified < started {
+                        let _ = std::fs::remove_file(f.path());
+                    }
                     continue;
                 }
-                match Self::read_file(&p) {
-                    Some((_, r)) => {
-                        let name = f.file_name().to_string_lossy().into_owned();
-                        self.disk.insert(DiskEntry { storage_key: storage_key.clone(), name }, r.bytes.len() as u32)
-                    }
-                    None => {
-                        let _ = std::fs::remove_file(&p);
-                    }
-                }
+                let weight = u32::try_from(meta.len()).unwrap_or(u32::MAX);
+                found.push((modified, DiskEntry { storage_key: storage_key.clone(), name }, weight));
             }
         }
+        found.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+        let files = found.len();
+        for (_, entry, weight) in found {
+            // A rendition this run already wrote or read is indexed as it is now.
+            if !self.disk.contains_key(&entry) {
+                self.disk.insert(entry, weight);
+            }
+        }
+        self.disk.run_pending_tasks();
+        self.indexing.store(false, Ordering::SeqCst);
+        let (entries, bytes) = (self.disk.entry_count(), self.disk.weighted_size());
+        tracing::info!(files, entries, bytes, ms = clock.elapsed().as_millis() as u64, "disk cache indexed");
     }
 
-    /// A file is a one-line JSON header (its printed key, type, size) and the bytes.
-    fn read_file(path: &Path) -> Option<(String, Rendition)> {
+    /// A file is a one-line JSON header (its printed key, type, size) and the bytes. `None` for a
+    /// file that is short (a crash between write and rename's durability), unreadable, or holds
+    /// another key's rendition: such a file is never served.
+    fn read_file(path: &Path, key: &RenditionKey) -> Option<Rendition> {
         let data = std::fs::read(path).ok()?;
         let nl = data.iter().position(|b| *b == b'\n')?;
         let head: serde_json::Value = serde_json::from_slice(&data[..nl]).ok()?;
-        let r = Rendition {
-            bytes: bytes::Bytes::copy_from_slice(&data[nl + 1..]),
-            content_type: head["content_type"].as_str()?.to_string(),
-            width: head["width"].as_u64()? as u32,
-            height: head["height"].as_u64()? as u32,
-        };
-        (r.bytes.len() as u64 == head["len"].as_u64()?).then(|| (head["key"].as_str().unwrap_or_default().to_string(), r))
+        let body = &data[nl + 1..];
+        if body.len() as u64 != head["len"].as_u64()? || head["key"].as_str()? != key.to_string() {
+            return None;
+        }
+        let content_type = head["content_type"].as_str()?;
+        let format = OutputFormat::ALL.into_iter().find(|f| f.content_type() == content_type)?;
+        let (width, height) = (head["width"].as_u64()? as u32, head["height"].as_u64()? as u32);
+        Some(Rendition::new(key, bytes::Bytes::copy_from_slice(body), format, width, height))
     }
 
     pub fn get_memory(&self, key: &RenditionKey) -> Option<Arc<Rendition>> { self.memory.get(key) }
 
-    /// Blocking: reads a disk entry and promotes it to memory.
+    /// Blocking: reads a disk entry and promotes it to memory. A file that fails its check is
+    /// dropped from the index (and so deleted), and the rendition is made again. While the index
+    /// is still being built, a file it does not know yet is read all the same.
     pub fn get_disk(&self, key: &RenditionKey) -> Option<Arc<Rendition>> {
         let entry = DiskEntry::of(key);
-        self.disk.get(&entry)?;
-        let (stored_key, r) = Self::read_file(&entry.path_in(&self.dir))?;
-        if stored_key != key.to_string() {
+        let known = self.disk.get(&entry).is_some();
+        if !known && self.indexed() {
             return None;
+        }
+        let path = entry.path_in(&self.dir);
+        let Some(r) = Self::read_file(&path, key) else {
+            if known {
+                tracing::warn!(key = %key, "a cached rendition failed its check and was dropped");
+                self.disk.invalidate(&entry);
+            } else if path.exists() {
+                let _ = std::fs::remove_file(&path);
+            }
+            return None;
+        };
+        if !known {
+            let weight = std::fs::metadata(&path).map_or(u32::MAX, |m| u32::try_from(m.len()).unwrap_or(u32::MAX));
+            self.disk.insert(entry, weight);
         }
         let r = Arc::new(r);
         self.memory.insert(key.clone(), r.clone());
@@ -162,18 +229,21 @@ impl RenditionCache {
         self.memory.insert(key.clone(), r.clone());
         let entry = DiskEntry::of(key);
         let path = entry.path_in(&self.dir);
-        let write = || -> std::io::Result<()> {
+        let write = || -> std::io::Result<u32> {
             std::fs::create_dir_all(path.parent().unwrap_or(&self.dir))?;
             let tmp = path.with_extension("tmp");
-            let head = serde_json::json!({ "key": key.to_string(), "content_type": r.content_type, "width": r.width, "height": r.height, "len": r.bytes.len() });
+            let head = serde_json::json!({ "key": key.to_string(), "content_type": r.content_type(), "width": r.width, "height": r.height, "len": r.bytes.len() });
+            let head = head.to_string();
             let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(head.to_string().as_bytes())?;
+            f.write_all(head.as_bytes())?;
             f.write_all(b"\n")?;
             f.write_all(&r.bytes)?;
-            std::fs::rename(&tmp, &path)
+            std::fs::rename(&tmp, &path)?;
+            // Weighed as the file's size, as `load_index` weighs it after a restart.
+            Ok(u32::try_from(head.len() + 1 + r.bytes.len()).unwrap_or(u32::MAX))
         };
         match write() {
-            Ok(()) => self.disk.insert(entry, r.bytes.len() as u32),
+            Ok(weight) => self.disk.insert(entry, weight),
             Err(e) => tracing::warn!(error = %e, path = %path.display(), "rendition not written to the disk cache"),
         }
     }
@@ -226,10 +296,19 @@ mod tests {
     use super::*;
 
     fn rendition(n: usize) -> Arc<Rendition> {
-        Arc::new(Rendition { bytes: vec![7u8; n].into(), content_type: "image/png".into(), width: 1, height: 1 })
+        Arc::new(Rendition { bytes: vec![7u8; n].into(), format: OutputFormat::Png, width: 1, height: 1, etag: String::new() })
     }
 
     fn key(storage: &str, t: &str) -> RenditionKey { RenditionKey::new(storage, Transform::parse(t).unwrap(), None) }
+
+    /// A cache over `dir`, once its index of what is already there is complete.
+    fn reopened(dir: &Path, disk_bytes: u64) -> RenditionCache {
+        let c = RenditionCache::new(dir.to_path_buf(), 1 << 20, disk_bytes);
+        while !c.indexed() {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        c
+    }
 
     fn files_under(dir: &Path) -> usize {
         std::fs::read_dir(dir).into_iter().flatten().flatten().map(|d| std::fs::read_dir(d.path()).map_or(0, |f| f.count())).sum()
@@ -268,6 +347,94 @@ mod tests {
         assert_eq!(c.get_disk(&k).unwrap().bytes.len(), 10);
         assert!(c.get_memory(&k).is_some(), "a disk hit is promoted to memory");
         assert!(c.get_disk(&key("aaa.png", "w_11")).is_none());
+    }
+
+    /// Every file under the cache directory, with its size.
+    fn files_with_sizes(dir: &Path) -> Vec<(PathBuf, u64)> {
+        let subs = std::fs::read_dir(dir).unwrap().flatten();
+        subs.flat_map(|d| std::fs::read_dir(d.path()).unwrap().flatten().map(|f| (f.path(), f.metadata().unwrap().len())).collect::<Vec<_>>()).collect()
+    }
+
+    #[test]
+    fn a_restart_indexes_many_renditions_by_name_and_serves_them() {
+        let d = tempfile::tempdir().unwrap();
+        let keys: Vec<RenditionKey> = (0..20_000).map(|i| key(&format!("s{}.png", i % 100), &format!("w_{}", i / 100 + 1))).collect();
+        let c = RenditionCache::new(d.path().to_path_buf(), 1 << 20, 1 << 30);
+        for (i, k) in keys.iter().enumerate() {
+            c.put(k, Arc::new(Rendition::new(k, vec![(i % 251) as u8; 100].into(), OutputFormat::Webp, 7, 5)));
+        }
+        drop(c);
+        // Cut one file short after the fact, as a crash before the rename reached the disk would.
+        let short = DiskEntry::of(&keys[7]).path_in(d.path());
+        let len = std::fs::metadata(&short).unwrap().len();
+        std::fs::OpenOptions::new().write(true).open(&short).unwrap().set_len(len - 1).unwrap();
+
+        let c = reopened(d.path(), 1 << 30);
+        c.run_pending();
+        // Indexed from names and sizes, the short file included: nothing was read.
+        assert_eq!(c.entry_counts(), (0, 20_000));
+        for i in [0, 1, 99, 100, 12_345, 19_999] {
+            let r = c.get_disk(&keys[i]).unwrap_or_else(|| panic!("rendition {i} not served after the restart"));
+            assert_eq!((r.bytes.len(), r.bytes[0], r.format, r.width, r.height), (100, (i % 251) as u8, OutputFormat::Webp, 7, 5));
+            assert_eq!(r.etag, keys[i].etag());
+        }
+        // The short file is never served; it leaves the index and the disk, to be rendered again.
+        assert!(c.get_disk(&keys[7]).is_none());
+        c.run_pending();
+        assert_eq!(c.entry_counts().1, 19_999);
+        assert!(!short.exists());
+    }
+
+    #[test]
+    fn renditions_are_served_before_the_index_reaches_them_and_checked_the_same() {
+        let d = tempfile::tempdir().unwrap();
+        let (good, short) = (key("s.png", "w_1"), key("s.png", "w_2"));
+        let c = reopened(d.path(), 1 << 30);
+        for k in [&good, &short] {
+            c.put(k, Arc::new(Rendition::new(k, vec![3u8; 50].into(), OutputFormat::Gif, 2, 2)));
+        }
+        let short_path = DiskEntry::of(&short).path_in(d.path());
+        let len = std::fs::metadata(&short_path).unwrap().len();
+        std::fs::OpenOptions::new().write(true).open(&short_path).unwrap().set_len(len - 10).unwrap();
+        drop(c);
+
+        // A restart whose index has not got to these files yet.
+        let c = RenditionCache::unindexed(d.path().to_path_buf(), 1 << 20, 1 << 30);
+        assert!(!c.indexed());
+        assert_eq!(c.get_disk(&good).unwrap().bytes.len(), 50);
+        assert!(c.get_disk(&short).is_none(), "a short file is not served");
+        assert!(!short_path.exists(), "and is removed, to be rendered again");
+        c.run_pending();
+        assert_eq!(c.entry_counts().1, 1, "the file read is indexed");
+    }
+
+    #[test]
+    fn the_disk_cap_holds_after_a_restart_keeping_the_newest() {
+        let d = tempfile::tempdir().unwrap();
+        let keys: Vec<RenditionKey> = (0..40).map(|i| key("s.png", &format!("w_{}", i + 1))).collect();
+        let c = RenditionCache::new(d.path().to_path_buf(), 1 << 20, 1 << 30);
+        for k in &keys {
+            c.put(k, Arc::new(Rendition::new(k, vec![1u8; 1000].into(), OutputFormat::Png, 1, 1)));
+        }
+        drop(c);
+        // Distinct ages, oldest first, whatever the file system's timestamp resolution.
+        let epoch = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
+        for (i, k) in keys.iter().enumerate() {
+            let f = std::fs::File::options().write(true).open(DiskEntry::of(k).path_in(d.path())).unwrap();
+            f.set_modified(epoch + std::time::Duration::from_secs(i as u64 * 60)).unwrap();
+        }
+        let file_size = files_with_sizes(d.path())[0].1;
+
+        let cap = 10 * file_size + file_size / 2;
+        let c = reopened(d.path(), cap);
+        c.run_pending();
+        let on_disk = files_with_sizes(d.path());
+        assert_eq!(on_disk.len() as u64, c.entry_counts().1, "evicted entries take their files with them");
+        assert!(on_disk.iter().map(|f| f.1).sum::<u64>() <= cap, "{} files over a cap of {cap} bytes", on_disk.len());
+        assert!(on_disk.len() >= 5, "the cap holds 10 files; only {} kept", on_disk.len());
+        for k in &keys[40 - on_disk.len()..] {
+            assert!(c.get_disk(k).is_some(), "the newest renditions are the ones kept");
+        }
     }
 
     #[test]

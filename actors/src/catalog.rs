@@ -6,6 +6,7 @@
 //! `storage_key` on every write, so caches keyed by it can never serve a replaced original.
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use actix::{Actor, SyncContext};
@@ -201,6 +202,8 @@ pub struct CatalogStore {
     pool: Pool,
     settings: Arc<CatalogSettings>,
     meta: moka::sync::Cache<String, Arc<Asset>>,
+    /// Catalog writes so far, counted after each commit and before its invalidation (`forget`).
+    writes: Arc<AtomicU64>,
     outbox: OutboxSignal,
 }
 
@@ -252,7 +255,7 @@ fn fsync_dir(dir: &Path) {
 impl CatalogStore {
     pub fn new(pool: Pool, settings: CatalogSettings) -> Self {
         let meta = moka::sync::Cache::builder().max_capacity(100_000).build();
-        Self { pool, settings: Arc::new(settings), meta, outbox: OutboxSignal::default() }
+        Self { pool, settings: Arc::new(settings), meta, writes: Arc::default(), outbox: OutboxSignal::default() }
     }
 
     /// Notified after every commit that wrote outbox rows; the outbound worker waits on it.
@@ -271,6 +274,7 @@ impl CatalogStore {
         if let Some(a) = self.meta.get(public_id) {
             return Ok(a);
         }
+        let writes = self.writes.load(Ordering::SeqCst);
         let a = self
             .conn()?
             .query_row(&format!("{ASSET_SELECT} WHERE a.public_id = ?1"), [public_id], asset_from_row)
@@ -278,7 +282,19 @@ impl CatalogStore {
             .ok_or_else(|| DomainError::NotFound(format!("asset '{public_id}'")))?;
         let a = Arc::new(a);
         self.meta.insert(public_id.to_string(), a.clone());
+        // A write that committed after the read above may have invalidated before the insert; the
+        // row read would then be cached for good (delivery serving an asset made private, or
+        // deleted). Such a write has counted itself by now, or will invalidate after this insert.
+        if self.writes.load(Ordering::SeqCst) != writes {
+            self.meta.invalidate(public_id);
+        }
         Ok(a)
+    }
+
+    /// Drops a public_id's cached row after a committed write (see `get` for why it counts first).
+    fn forget(&self, public_id: &str) {
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        self.meta.invalidate(public_id);
     }
 
     /// For owner/admin endpoints: 400 for an id no asset could have, 404 when missing, 403 when it is someone else's.
@@ -340,7 +356,7 @@ impl CatalogStore {
         let original = StoredOriginal { info, size: bytes.len() as i64, storage_key: &storage_key };
         match self.commit_upload(owner, &public_id, &fields, &original, form.overwrite) {
             Ok((row_id, created, replaced)) => {
-                self.meta.invalidate(public_id.as_str());
+                self.forget(public_id.as_str());
                 if let Some(old) = &replaced {
                     let _ = std::fs::remove_file(self.original_path(old));
                 }
@@ -501,7 +517,7 @@ impl CatalogStore {
             outbox::enqueue_purge(&tx, &after.public_id)?;
         }
         tx.commit()?;
-        self.meta.invalidate(public_id);
+        self.forget(public_id);
         self.outbox.notify();
         Ok(after)
     }
@@ -528,7 +544,7 @@ impl CatalogStore {
             outbox::enqueue_purge(&tx, &snapshot.public_id)?;
         }
         tx.commit()?;
-        self.meta.invalidate(public_id);
+        self.forget(public_id);
         self.outbox.notify();
         let _ = std::fs::remove_file(self.original_path(&snapshot.storage_key));
         Ok(snapshot.storage_key)

@@ -143,7 +143,7 @@ impl Handler<Render> for RenderSupervisor {
                 let format = out.format.extension();
                 metrics::histogram!("render_duration_seconds", "format" => format).record(started.elapsed().as_secs_f64());
                 metrics::counter!("renders_total", "format" => format).increment(1);
-                let r = Arc::new(Rendition { bytes: out.bytes.into(), content_type: out.content_type.to_string(), width: out.width, height: out.height });
+                let r = Arc::new(Rendition::new(&msg.key, out.bytes.into(), out.format, out.width, out.height));
                 cache.put(&msg.key, r.clone());
                 Ok(r)
             })();

@@ -1,10 +1,12 @@
 //! The edge middleware: request ids, one log line per request, metrics, security headers,
 //! JSON bodies and `Cache-Control: no-store` for every error, and panic containment.
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -21,30 +23,46 @@ use actix_web::HttpMessage;
 use futures_util::{FutureExt, Stream};
 use rand::RngCore;
 
+use crate::http::access_log;
 use crate::http::error::{error_response, status_response};
-use crate::http::routes;
+use crate::http::routes::RouteSlot;
 use crate::state::AppState;
 
-/// The request id, available to handlers through request extensions.
-#[derive(Clone)]
-pub struct RequestId(pub String);
-
-fn new_request_id() -> String {
-    let mut b = [0u8; 8];
-    rand::thread_rng().fill_bytes(&mut b);
-    hex::encode(b)
+/// A request id for a request that brought none: a random per-process prefix and a counter, so ids
+/// are unique within a run and unlikely to repeat across runs, for one atomic add per request.
+fn new_request_id() -> HeaderValue {
+    static PREFIX: OnceLock<u32> = OnceLock::new();
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let prefix = *PREFIX.get_or_init(|| rand::thread_rng().next_u32());
+    let id = (u64::from(prefix) << 32) | u64::from(NEXT.fetch_add(1, Ordering::Relaxed));
+    let mut hex = [0u8; 16];
+    for (i, b) in hex.iter_mut().enumerate() {
+        *b = b"0123456789abcdef"[((id >> (60 - 4 * i)) & 0xf) as usize];
+    }
+    HeaderValue::from_bytes(&hex).expect("hex digits are header text")
 }
 
-const SECURITY_HEADERS: &[(&str, &str)] = &[
-    ("strict-transport-security", "max-age=31536000; includeSubDomains"),
+/// An incoming id is kept when it is short and printable, so a proxy's id threads through our logs.
+fn incoming_request_id(headers: &header::HeaderMap) -> Option<HeaderValue> {
+    let v = headers.get(X_REQUEST_ID)?;
+    let b = v.as_bytes();
+    (!b.is_empty() && b.len() <= 64 && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-' || *c == b'_')).then(|| v.clone())
+}
+
+const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+static SECURITY_HEADERS: [(HeaderName, HeaderValue); 5] = [
+    (header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains")),
     (
-        "content-security-policy",
-        "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; script-src 'self'; \
-         object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; script-src 'self'; \
+             object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+        ),
     ),
-    ("x-content-type-options", "nosniff"),
-    ("referrer-policy", "strict-origin-when-cross-origin"),
-    ("x-frame-options", "DENY"),
+    (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+    (header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin")),
+    (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
 ];
 
 fn stand_in_request() -> actix_web::HttpRequest {
@@ -58,23 +76,18 @@ const MAX_URI_BYTES: usize = 8 * 1024;
 
 pub async fn edge(mut req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let started = Instant::now();
-    // An incoming id is kept when it is short and printable, so a proxy's id threads through our logs.
-    let rid = req
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
-        .map(str::to_string)
-        .unwrap_or_else(new_request_id);
-    req.extensions_mut().insert(RequestId(rid.clone()));
-    // Metrics labels come only from fixed sets, never from request text (see `method_label`).
-    let method_l = method_label(req.method());
-    let route = routes::route_label(req.request());
+    let rid = incoming_request_id(req.headers()).unwrap_or_else(new_request_id);
+    let route = RouteSlot::default();
+    req.extensions_mut().insert(route.clone());
     let method = req.method().clone();
-    let path = req.path().to_string();
-    let body_timed_out = time_body_reads(&mut req);
+    // A handle on the target (a reference count, not a copy), for the log after the request is gone.
+    let uri = req.uri().clone();
+    let (gap, access_log) = req
+        .app_data::<web::Data<AppState>>()
+        .map_or((0, true), |s| (s.settings.server.body_read_timeout_secs, s.settings.server.access_log));
+    let body_timed_out = time_body_reads(&mut req, gap);
 
-    let uri_len = req.uri().path_and_query().map_or(0, |pq| pq.as_str().len());
+    let uri_len = uri.path_and_query().map_or(0, |pq| pq.as_str().len());
     let mut res = if uri_len > MAX_URI_BYTES {
         let (r, _) = req.into_parts();
         let msg = format!("request URI is {uri_len} bytes; the limit is {MAX_URI_BYTES}");
@@ -86,7 +99,8 @@ pub async fn edge(mut req: ServiceRequest, next: Next<impl MessageBody + 'static
             // so these responses carry a stand-in request; only its response half is sent.
             Ok(Err(e)) => ServiceResponse::new(stand_in_request(), e.error_response()),
             Err(_) => {
-                tracing::error!(request_id = %rid, %method, %path, "handler panicked");
+                let rid = String::from_utf8_lossy(rid.as_bytes());
+                tracing::error!(request_id = %rid, %method, path = uri.path(), "handler panicked");
                 ServiceResponse::new(stand_in_request(), error_response(StatusCode::INTERNAL_SERVER_ERROR, "internal server error"))
             }
         }
@@ -102,12 +116,14 @@ pub async fn edge(mut req: ServiceRequest, next: Next<impl MessageBody + 'static
     }
 
     let status = res.status();
-    let is_json = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if (status.is_client_error() || status.is_server_error()) && !is_json {
+    let failed = status.is_client_error() || status.is_server_error();
+    let is_json = || {
+        res.headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"))
+    };
+    if failed && !is_json() {
         // Framework-made errors (404, 405, payload errors) come as text; every error we send is JSON.
         // Their other headers (Allow, Retry-After, ...) are kept.
         let (req, r) = res.into_parts();
@@ -122,34 +138,63 @@ pub async fn edge(mut req: ServiceRequest, next: Next<impl MessageBody + 'static
         res = ServiceResponse::new(req, json);
     }
 
-    let headers = res.headers_mut();
-    if (status.is_client_error() || status.is_server_error()) && !headers.contains_key(header::CACHE_CONTROL) {
-        // Behind a CDN an error must not outlive its cause (a 404 cached for a year hides the upload
-        // that follows it); a handler that knows better sets its own Cache-Control.
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    }
-    for (k, v) in SECURITY_HEADERS {
-        headers.insert(HeaderName::from_static(k), HeaderValue::from_static(v));
-    }
-    if let Ok(v) = HeaderValue::from_str(&rid) {
-        headers.insert(HeaderName::from_static("x-request-id"), v);
-    }
-
-    let elapsed = started.elapsed();
     let bytes = match res.response().body().size() {
         actix_web::body::BodySize::Sized(n) => n,
         _ => 0,
     };
-    let status_l = status_label(status);
-    metrics::counter!("http_requests_total", "route" => route, "method" => method_l, "status" => status_l).increment(1);
-    metrics::histogram!("http_request_duration_seconds", "route" => route, "status" => status_l).record(elapsed.as_secs_f64());
-    tracing::info!(
-        target: "imgcloud::access",
-        "{method} {path} {status} {bytes}B {ms:.1}ms rid={rid}",
-        status = status.as_u16(),
-        ms = elapsed.as_secs_f64() * 1000.0
-    );
+    let headers = res.headers_mut();
+    if failed && !headers.contains_key(header::CACHE_CONTROL) {
+        // Behind a CDN an error must not outlive its cause (a 404 cached for a year hides the upload
+        // that follows it); a handler that knows better sets its own Cache-Control.
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    for (k, v) in &SECURITY_HEADERS {
+        headers.insert(k.clone(), v.clone());
+    }
+    let elapsed = started.elapsed();
+    if access_log && access_log::enabled() {
+        access_log::record(method.as_str(), uri.path(), status.as_u16(), bytes, elapsed, rid.as_bytes());
+    }
+    headers.insert(X_REQUEST_ID, rid);
+    // Metrics labels come only from fixed sets, never from request text (see `method_label`).
+    request_series(route.label(), method_label(&method), status).record(elapsed);
     Ok(res)
+}
+
+/// The request counter and latency histogram of one (route, method, status): registered once per
+/// worker thread and kept, since naming a series with labels per request meant building and
+/// hashing its key (and allocating) on every request.
+#[derive(Clone)]
+struct RequestSeries {
+    count: metrics::Counter,
+    seconds: metrics::Histogram,
+}
+
+impl RequestSeries {
+    fn record(&self, elapsed: Duration) {
+        self.count.increment(1);
+        self.seconds.record(elapsed.as_secs_f64());
+    }
+}
+
+fn request_series(route: &'static str, method: &'static str, status: StatusCode) -> RequestSeries {
+    thread_local! {
+        // Keyed by the labels' addresses: each is a `'static` string from a fixed set, and two
+        // spellings of one label at different addresses only register the same series twice.
+        static SERIES: RefCell<HashMap<(usize, usize, u16), RequestSeries>> = RefCell::new(HashMap::new());
+    }
+    let key = (route.as_ptr() as usize, method.as_ptr() as usize, status.as_u16());
+    SERIES.with_borrow_mut(|m| {
+        m.entry(key)
+            .or_insert_with(|| {
+                let status = status_label(status);
+                RequestSeries {
+                    count: metrics::counter!("http_requests_total", "route" => route, "method" => method, "status" => status),
+                    seconds: metrics::histogram!("http_request_duration_seconds", "route" => route, "status" => status),
+                }
+            })
+            .clone()
+    })
 }
 
 /// The method as a metrics label: the standard methods by name, anything else as "other",
@@ -177,8 +222,7 @@ fn status_label(s: StatusCode) -> &'static str {
 /// Puts a read timeout on the request body, if it has one: a gap longer than
 /// `server.body_read_timeout_secs` while the handler waits for the next chunk fails the read.
 /// Returns the flag the failure sets, so the response can say 408 whatever the handler made of it.
-fn time_body_reads(req: &mut ServiceRequest) -> Option<Rc<Cell<bool>>> {
-    let gap = req.app_data::<web::Data<AppState>>()?.settings.server.body_read_timeout_secs;
+fn time_body_reads(req: &mut ServiceRequest, gap: u64) -> Option<Rc<Cell<bool>>> {
     let payload = req.take_payload();
     if matches!(payload, Payload::None) || gap == 0 {
         req.set_payload(payload);

@@ -1,4 +1,5 @@
 //! The HTTP edge: the only layer that knows status codes, headers and JSON.
+pub mod access_log;
 pub mod error;
 pub mod extract;
 pub mod middleware;

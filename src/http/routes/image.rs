@@ -4,14 +4,15 @@
 //! (public, signed, or owner credentials), redirect a stale version, answer 304 from the ETag alone
 //! when possible, then serve from memory, else disk, else the render supervisor. Caching headers
 //! (Cache-Control per access kind, CDN cache tags) are decided here, in `cache_control` and `tagged`.
-use std::sync::Arc;
+use std::borrow::Cow;
+use std::sync::{Arc, OnceLock};
 
-use actix_web::http::header;
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::{web, HttpRequest, HttpResponse};
 use imgcloud_actors::catalog::{Asset, GetAsset, GetManaged, Visibility};
 use imgcloud_actors::domain::now_unix;
 use imgcloud_actors::public_id::{cache_tag, version_segment, PublicId};
-use imgcloud_actors::render::{Render, Rendition, RenditionKey};
+use imgcloud_actors::render::{Render, RenditionKey};
 use imgcloud_actors::DomainError;
 use imgcloud_engine::Transform;
 use serde::Deserialize;
@@ -60,9 +61,14 @@ pub fn delivery_path(transform: &Transform, version: Option<i64>, public_id: &st
 }
 
 /// Every Accept header line, joined as RFC 9110 allows; `None` when there is none (or it is not text).
-fn accept_header(req: &HttpRequest) -> Option<String> {
-    let lines: Vec<&str> = req.headers().get_all(header::ACCEPT).filter_map(|v| v.to_str().ok()).collect();
-    (!lines.is_empty()).then(|| lines.join(","))
+/// The usual single line is borrowed, not copied.
+fn accept_header(req: &HttpRequest) -> Option<Cow<'_, str>> {
+    let mut lines = req.headers().get_all(header::ACCEPT).filter_map(|v| v.to_str().ok());
+    let first = lines.next()?;
+    match lines.next() {
+        None => Some(Cow::Borrowed(first)),
+        Some(second) => Some(Cow::Owned([first, second].into_iter().chain(lines).collect::<Vec<_>>().join(","))),
+    }
 }
 
 /// `If-None-Match` with the weak comparison RFC 9110 13.1.2 asks for: `W/"x"` matches `"x"`.
@@ -101,9 +107,9 @@ fn cache_control(access: Access, versioned: bool, d: &DeliveryConfig) -> String 
 
 /// Adds the asset's CDN cache tag under each configured header, so a purge by tag reaches every
 /// transform, format and version of it.
-fn tagged(b: &mut actix_web::HttpResponseBuilder, d: &DeliveryConfig, tag: &str) {
+fn tagged(b: &mut actix_web::HttpResponseBuilder, d: &DeliveryConfig, tag: &HeaderValue) {
     for name in &d.tag_headers {
-        b.insert_header((name.clone(), tag.to_string()));
+        b.insert_header((name.clone(), tag.clone()));
     }
 }
 
@@ -128,6 +134,10 @@ async fn check_access(req: &HttpRequest, state: &AppState, asset: &Asset, q: &Si
 
 pub async fn deliver(req: HttpRequest, state: web::Data<AppState>, q: web::Query<SignedQuery>) -> ApiResult<HttpResponse> {
     let tail = req.path().strip_prefix("/v1/image/").unwrap_or_default();
+    if tail.is_empty() {
+        // `/v1/image` and `/v1/image/` name no image (and no route, before delivery took the scope).
+        return Err(ApiError(DomainError::NotFound(format!("image '{}'", req.path()))));
+    }
     let DeliveryPath { transform, version, public_id } = parse_delivery_path(tail)?;
     let asset: Arc<Asset> = match state.catalog_view.cached(public_id.as_str()) {
         Some(a) => a,
@@ -136,7 +146,7 @@ pub async fn deliver(req: HttpRequest, state: web::Data<AppState>, q: web::Query
     // Access first: a version's existence is told only to those who may see the asset.
     let access = check_access(&req, &state, &asset, &q).await?;
     let d = &state.settings.delivery;
-    let tag = cache_tag(public_id.as_str());
+    let tag = HeaderValue::try_from(cache_tag(public_id.as_str())).map_err(|e| ApiError(DomainError::internal(e)))?;
 
     match version {
         // An older version redirects to the current one, so pages that embed an old versioned URL
@@ -157,29 +167,29 @@ pub async fn deliver(req: HttpRequest, state: web::Data<AppState>, q: web::Query
     }
 
     let key = RenditionKey::new(&asset.storage_key, transform, accept_header(&req).as_deref());
-    let auto = key.auto().is_some();
-    let etag = format!("\"{}\"", &key.fingerprint()[..32]);
-    let cache_control = cache_control(access, version.is_some(), d);
-    let headers = |b: &mut actix_web::HttpResponseBuilder| {
-        b.insert_header((header::ETAG, etag.clone()))
-            .insert_header((header::CACHE_CONTROL, cache_control.clone()))
-            .insert_header(("cross-origin-resource-policy", "cross-origin"));
-        tagged(b, d, &tag);
-        if auto {
-            b.insert_header((header::VARY, "Accept"));
-        }
-    };
-
-    let not_modified = none_match(req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()), &etag);
+    // A memory hit carries its ETag; otherwise it follows from the key.
+    let in_memory = state.renditions.get_memory(&key);
+    let etag = match &in_memory {
+        Some(r) => HeaderValue::from_str(&r.etag),
+        None => HeaderValue::try_from(key.etag()),
+    }
+    .map_err(|e| ApiError(DomainError::internal(e)))?;
+    let not_modified = none_match(req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()), etag.to_str().unwrap_or_default());
+    let mut b = if not_modified { HttpResponse::NotModified() } else { HttpResponse::Ok() };
+    b.insert_header((header::ETAG, etag))
+        .insert_header((header::CACHE_CONTROL, cache_control(access, version.is_some(), d)))
+        .insert_header((header::CROSS_ORIGIN_RESOURCE_POLICY, HeaderValue::from_static("cross-origin")));
+    tagged(&mut b, d, &tag);
+    if key.auto().is_some() {
+        b.insert_header((header::VARY, HeaderValue::from_static("Accept")));
+    }
     if not_modified {
-        let mut b = HttpResponse::NotModified();
-        headers(&mut b);
         return Ok(b.finish());
     }
 
-    let rendition = match state.renditions.get_memory(&key) {
+    let rendition = match in_memory {
         Some(r) => {
-            metrics::counter!("cache_hits_total", "tier" => "memory").increment(1);
+            counter(&MEMORY_HITS, || metrics::counter!("cache_hits_total", "tier" => "memory")).increment(1);
             r
         }
         None => {
@@ -187,11 +197,11 @@ pub async fn deliver(req: HttpRequest, state: web::Data<AppState>, q: web::Query
             let k = key.clone();
             match web::block(move || cache.get_disk(&k)).await.ok().flatten() {
                 Some(r) => {
-                    metrics::counter!("cache_hits_total", "tier" => "disk").increment(1);
+                    counter(&DISK_HITS, || metrics::counter!("cache_hits_total", "tier" => "disk")).increment(1);
                     r
                 }
                 None => {
-                    metrics::counter!("cache_misses_total").increment(1);
+                    counter(&MISSES, || metrics::counter!("cache_misses_total")).increment(1);
                     let original = state.catalog_view.original_path(&asset.storage_key);
                     let rx = state.render.send(Render { key, original }).await??;
                     rx.await.map_err(|_| ApiError(DomainError::Internal("render worker went away".into())))??
@@ -202,13 +212,17 @@ pub async fn deliver(req: HttpRequest, state: web::Data<AppState>, q: web::Query
     if req.method() == actix_web::http::Method::GET {
         state.usage.record(asset.owner, rendition.bytes.len() as u64);
     }
-    Ok(respond(&rendition, headers))
+    Ok(b.content_type(HeaderValue::from_static(rendition.content_type())).body(rendition.bytes.clone()))
 }
 
-fn respond(r: &Rendition, headers: impl Fn(&mut actix_web::HttpResponseBuilder)) -> HttpResponse {
-    let mut b = HttpResponse::Ok();
-    headers(&mut b);
-    b.content_type(r.content_type.as_str()).body(r.bytes.clone())
+static MEMORY_HITS: OnceLock<metrics::Counter> = OnceLock::new();
+static DISK_HITS: OnceLock<metrics::Counter> = OnceLock::new();
+static MISSES: OnceLock<metrics::Counter> = OnceLock::new();
+
+/// A counter registered on first use and kept: naming it per request built and hashed its key
+/// every time. (First use, not start-up: the recorder must be installed before it is registered.)
+fn counter(slot: &'static OnceLock<metrics::Counter>, register: impl FnOnce() -> metrics::Counter) -> &'static metrics::Counter {
+    slot.get_or_init(register)
 }
 
 #[derive(Deserialize)]

@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# Warm cache hits of the release binary against nginx serving the same bytes from disk, with wrk,
+# in alternating rounds of one run; prints a markdown table and the ratio (docs/performance.md).
+#
+#   bash benches/warm/run.sh
+#
+# Knobs (defaults in brackets): ROUNDS [3] (each round: imgcloud then nginx, or the reverse on odd
+# rounds), SECS [10] per wrk run, CONNS [16] (wrk -t1 -cCONNS), TRANSFORM [f_webp] applied to
+# hopper.jpg (128x128; f_webp gives ~4 KB), BIN [target/release/imgcloud, built if missing],
+# BASELINE=<another imgcloud binary> also times that build in every round (before/after in one
+# run), HEALTHZ=1 also times /healthz (the framework's floor), and any IMGCLOUD_* variable set in the
+# caller's environment reaches the server (e.g. IMGCLOUD_SERVER__WORKERS=1).
+# Everything listens on 127.0.0.1 on free ports; every process started here is stopped on exit.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+ROUNDS="${ROUNDS:-3}"
+SECS="${SECS:-10}"
+CONNS="${CONNS:-16}"
+TRANSFORM="${TRANSFORM:-f_webp}"
+BIN="${BIN:-$ROOT/target/release/imgcloud}"
+
+log() { printf '[warm %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+json_field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+wait_http() { # wait_http URL PID
+  for _ in $(seq 600); do
+    curl -fsS -o /dev/null --max-time 1 "$1" 2>/dev/null && return 0
+    kill -0 "$2" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
+command -v wrk >/dev/null || { log "installing wrk and nginx (apt)"; apt-get install -y -qq wrk nginx >/dev/null; }
+NGINX_BIN="$(command -v nginx || echo /usr/sbin/nginx)"
+[[ -x "$NGINX_BIN" ]] || apt-get install -y -qq nginx >/dev/null
+[[ -x "$BIN" ]] || cargo build --release --bin imgcloud
+[[ -f tests/fixtures/cache/hopper.jpg ]] || bash scripts/fetch-fixtures.sh >/dev/null
+
+WORK="$(mktemp -d /tmp/imgcloud-warm.XXXXXX)"
+chmod 755 "$WORK"
+PIDS=()
+cleanup() {
+  local rc=$?
+  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  [[ "${KEEP_WORK:-0}" == 1 || $rc -ne 0 ]] && log "work dir kept: $WORK" || rm -rf "$WORK"
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+start_imgcloud() { # start_imgcloud BIN NAME -> prints its base URL, after uploading and rendering
+  local bin="$1" name="$2" port base
+  port="$(free_port)"
+  base="http://127.0.0.1:$port"
+  env IMGCLOUD_LISTEN="127.0.0.1:$port" IMGCLOUD_DATA_DIR="$WORK/data-$name" \
+      IMGCLOUD_ADMIN_EMAIL=admin@bench.local IMGCLOUD_ADMIN_PASSWORD=bench-password-1 \
+      "$bin" serve > "$WORK/server-$name.log" 2>&1 &
+  echo "$!" > "$WORK/pid-$name"  # a subshell: the caller adds it to PIDS
+  wait_http "$base/healthz" "$!" || { tail -n 20 "$WORK/server-$name.log" >&2; die "imgcloud ($name) did not start"; }
+  curl -fsS -c "$WORK/jar" -o /dev/null -H 'content-type: application/json' \
+    -d '{"email":"admin@bench.local","password":"bench-password-1"}' "$base/v1/auth/login"
+  curl -fsS -b "$WORK/jar" -o "$WORK/key.json" -H 'content-type: application/json' -H "origin: $base" \
+    -d '{"name":"warm"}' "$base/v1/api-keys"
+  local auth="ApiKey $(json_field key_id < "$WORK/key.json"):$(json_field key_secret < "$WORK/key.json")"
+  curl -fsS -H "Authorization: $auth" -F "file=@tests/fixtures/cache/hopper.jpg;type=image/jpeg" \
+    -F public_id=warm/hopper "$base/v1/upload" > /dev/null
+  echo "$base"
+}
+BASE="$(start_imgcloud "$BIN" ours)"
+SERVER_PID="$(cat "$WORK/pid-ours")"
+PIDS+=("$SERVER_PID")
+URL_PATH="/v1/image/$TRANSFORM/warm/hopper"
+if [[ -n "${BASELINE:-}" ]]; then
+  OLD="$(start_imgcloud "$BASELINE" baseline)"
+  PIDS+=("$(cat "$WORK/pid-baseline")")
+  curl -fsS -o "$WORK/baseline.bin" "$OLD$URL_PATH"
+fi
+
+WWW="$WORK/www"
+mkdir -p "$WWW$(dirname "$URL_PATH")"
+curl -fsS -o "$WWW$URL_PATH" "$BASE$URL_PATH"
+curl -fsS "$BASE$URL_PATH" | cmp -s - "$WWW$URL_PATH" || die "the second fetch gave other bytes"
+chmod -R a+rX "$WWW"
+BODY_BYTES="$(stat -c %s "$WWW$URL_PATH")"
+
+NPORT="$(free_port)"
+NGX="$WORK/nginx"
+mkdir -p "$NGX/logs" "$NGX/tmp"
+cat > "$NGX/nginx.conf" <<EOF
+worker_processes auto;
+daemon off;
+pid $NGX/nginx.pid;
+error_log $NGX/logs/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  tcp_nodelay on;
+  keepalive_timeout 65;
+  keepalive_requests 1000000;
+  open_file_cache max=100;
+  default_type application/octet-stream;
+  client_body_temp_path $NGX/tmp/body;
+  proxy_temp_path $NGX/tmp/proxy;
+  fastcgi_temp_path $NGX/tmp/fastcgi;
+  uwsgi_temp_path $NGX/tmp/uwsgi;
+  scgi_temp_path $NGX/tmp/scgi;
+  server { listen 127.0.0.1:$NPORT; root $WWW; location / { try_files \$uri =404; } }
+}
+EOF
+"$NGINX_BIN" -p "$NGX" -c "$NGX/nginx.conf" > "$NGX/logs/stdout.log" 2>&1 &
+PIDS+=("$!")
+wait_http "http://127.0.0.1:$NPORT$URL_PATH" "$!" || die "nginx did not start"
+curl -fsS "http://127.0.0.1:$NPORT$URL_PATH" | cmp -s - "$WWW$URL_PATH" || die "nginx serves other bytes"
+
+run() { # run NAME URL -> req/s
+  local out
+  out="$(wrk -t1 -c"$CONNS" -d"${SECS}s" --latency "$2")"
+  echo "$out" > "$WORK/wrk-$1.txt"
+  grep -q 'Non-2xx' <<<"$out" && die "$1: non-2xx answers: $out"
+  awk '/Requests\/sec/ {print $2}' <<<"$out"
+}
+
+log "body $BODY_BYTES bytes at $URL_PATH; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+NGX_URL="http://127.0.0.1:$NPORT$URL_PATH"
+if [[ -n "${BASELINE:-}" ]]; then
+  echo "| round | imgcloud req/s | baseline req/s | nginx req/s | imgcloud / nginx | baseline / nginx |"
+  echo "|---:|---:|---:|---:|---:|---:|"
+else
+  echo "| round | imgcloud req/s | nginx req/s | imgcloud / nginx |"
+  echo "|---:|---:|---:|---:|"
+fi
+sum_ours=0; sum_ngx=0; sum_old=0
+for r in $(seq "$ROUNDS"); do
+  # Alternate the order, so neither side always runs on a box warmed (or disturbed) by the other.
+  old=0
+  if (( r % 2 )); then
+    ours="$(run "ours-$r" "$BASE$URL_PATH")"
+    [[ -n "${BASELINE:-}" ]] && old="$(run "baseline-$r" "$OLD$URL_PATH")"
+    ngx="$(run "nginx-$r" "$NGX_URL")"
+  else
+    ngx="$(run "nginx-$r" "$NGX_URL")"
+    [[ -n "${BASELINE:-}" ]] && old="$(run "baseline-$r" "$OLD$URL_PATH")"
+    ours="$(run "ours-$r" "$BASE$URL_PATH")"
+  fi
+  if [[ -n "${BASELINE:-}" ]]; then
+    printf '| %d | %.0f | %.0f | %.0f | %.2f | %.2f |\n' "$r" "$ours" "$old" "$ngx" "$(echo "$ours / $ngx" | bc -l)" "$(echo "$old / $ngx" | bc -l)"
+  else
+    printf '| %d | %.0f | %.0f | %.2f |\n' "$r" "$ours" "$ngx" "$(echo "$ours / $ngx" | bc -l)"
+  fi
+  sum_ours="$(echo "$sum_ours + $ours" | bc -l)"; sum_ngx="$(echo "$sum_ngx + $ngx" | bc -l)"; sum_old="$(echo "$sum_old + $old" | bc -l)"
+done
+if [[ -n "${BASELINE:-}" ]]; then
+  printf '| mean | %.0f | %.0f | %.0f | **%.2f** | %.2f |\n' "$(echo "$sum_ours / $ROUNDS" | bc -l)" "$(echo "$sum_old / $ROUNDS" | bc -l)" \
+    "$(echo "$sum_ngx / $ROUNDS" | bc -l)" "$(echo "$sum_ours / $sum_ngx" | bc -l)" "$(echo "$sum_old / $sum_ngx" | bc -l)"
+else
+  printf '| mean | %.0f | %.0f | **%.2f** |\n' "$(echo "$sum_ours / $ROUNDS" | bc -l)" "$(echo "$sum_ngx / $ROUNDS" | bc -l)" "$(echo "$sum_ours / $sum_ngx" | bc -l)"
+fi
+if [[ "${HEALTHZ:-0}" == 1 ]]; then
+  printf '| /healthz | %.0f | | |\n' "$(run healthz "$BASE/healthz")"
+fi
+log "load after: $(cut -d' ' -f1-3 /proc/loadavg); imgcloud peak RSS $(awk '/VmHWM/ {print $2, $3}' /proc/$SERVER_PID/status)"
+log "response: $(curl -sS -o /dev/null -D - "$BASE$URL_PATH" | wc -c) header bytes from imgcloud, $(curl -sS -o /dev/null -D - "$NGX_URL" | wc -c) from nginx"
