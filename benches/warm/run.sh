@@ -90,30 +90,9 @@ BODY_BYTES="$(stat -c %s "$WWW$URL_PATH")"
 
 NPORT="$(free_port)"
 NGX="$WORK/nginx"
-mkdir -p "$NGX/logs" "$NGX/tmp"
-cat > "$NGX/nginx.conf" <<EOF
-worker_processes auto;
-daemon off;
-pid $NGX/nginx.pid;
-error_log $NGX/logs/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  sendfile on;
-  tcp_nopush on;
-  tcp_nodelay on;
-  keepalive_timeout 65;
-  keepalive_requests 1000000;
-  open_file_cache max=100;
-  default_type application/octet-stream;
-  client_body_temp_path $NGX/tmp/body;
-  proxy_temp_path $NGX/tmp/proxy;
-  fastcgi_temp_path $NGX/tmp/fastcgi;
-  uwsgi_temp_path $NGX/tmp/uwsgi;
-  scgi_temp_path $NGX/tmp/scgi;
-  server { listen 127.0.0.1:$NPORT; root $WWW; location / { try_files \$uri =404; } }
-}
-EOF
+# shellcheck source=../../loadtest/nginx-conf.sh
+source "$ROOT/loadtest/nginx-conf.sh"
+write_nginx_conf "$NGX" "$NPORT" "$WWW"
 "$NGINX_BIN" -p "$NGX" -c "$NGX/nginx.conf" > "$NGX/logs/stdout.log" 2>&1 &
 PIDS+=("$!")
 wait_http "http://127.0.0.1:$NPORT$URL_PATH" "$!" || die "nginx did not start"
