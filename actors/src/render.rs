@@ -149,26 +149,22 @@ impl Handler<Render> for RenderSupervisor {
                     avif_speed: s.avif_speed,
                 };
                 let stage = Stage::Render { retry_after: s.failure_ttl.as_secs().max(1) };
-                // The estimate reads only headers; what it refuses, the render would refuse too.
-                let mut reserved = None;
-                let rendered = imgcloud_engine::memory::estimate(&bytes, msg.key.transform(), &opts)
-                    .map_err(|e| DomainError::from_engine(e, stage))
-                    .and_then(|need| {
-                        reserved = Some(budget.reserve(need, started + s.timeout).map_err(|r| r.into_error(stage))?);
-                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| imgcloud_engine::render(&bytes, msg.key.transform(), &opts)))
-                            .map_err(|_| DomainError::Internal("render panicked".into()))
-                            .and_then(|r| r.map_err(|e| DomainError::from_engine(e, stage)))
-                    });
-                drop(reserved);
-                let out = match rendered {
-                    Ok(out) => out,
-                    Err(e) => {
-                        // Remembered before the reply goes out, so a client's repeat finds it.
-                        metrics::counter!("render_failures_total").increment(1);
-                        failures.insert(msg.key.clone(), (e.clone(), Instant::now()));
-                        return Err(e);
-                    }
+                // Remembered before the reply goes out, so a client's repeat finds it.
+                let remember = |e: DomainError| {
+                    metrics::counter!("render_failures_total").increment(1);
+                    failures.insert(msg.key.clone(), (e.clone(), Instant::now()));
+                    e
                 };
+                // The estimate reads only headers; what it refuses, the render would refuse too.
+                let need = imgcloud_engine::memory::estimate(&bytes, msg.key.transform(), &opts)
+                    .map_err(|e| remember(DomainError::from_engine(e, stage)))?;
+                // Waiting for memory is load, not a property of the URL: not remembered.
+                let reserved = budget.reserve(need, started + s.timeout).map_err(|r| r.into_error(stage))?;
+                let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| imgcloud_engine::render(&bytes, msg.key.transform(), &opts)))
+                    .map_err(|_| DomainError::Internal("render panicked".into()))
+                    .and_then(|r| r.map_err(|e| DomainError::from_engine(e, stage)))
+                    .map_err(remember)?;
+                drop(reserved);
                 let format = out.format.extension();
                 metrics::histogram!("render_duration_seconds", "format" => format).record(started.elapsed().as_secs_f64());
                 metrics::counter!("renders_total", "format" => format).increment(1);
