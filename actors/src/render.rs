@@ -233,7 +233,9 @@ fn validate(bytes: Vec<u8>, s: &RenderSettings, budget: &MemoryBudget, deadline:
     let t = imgcloud_engine::Transform { w: Some(16), h: Some(16), f: Some(imgcloud_engine::OutputFormat::Png), ..Default::default() };
     let opts = RenderOptions {
         auto: Default::default(),
-        limits: Limits { max_input_pixels: s.max_input_pixels, max_work_pixels: s.max_work_pixels, animation: s.animation, deadline: None },
+        // The work cap is a render setting: an original stays acceptable when one transform of it
+        // is over it (that render is the 400). No deadline: a slow decode is not a bad file.
+        limits: Limits { max_input_pixels: s.max_input_pixels, animation: s.animation, ..Limits::default() },
         avif_speed: s.avif_speed,
     };
     let need = imgcloud_engine::memory::estimate(&bytes, &t, &opts).map_err(map)?;
