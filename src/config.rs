@@ -100,6 +100,7 @@ pub struct RenderConfig {
     pub max_work_pixels: u64,
     pub avif_speed: u8,
     pub failure_ttl_secs: u64,
+    pub memory_budget_bytes: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

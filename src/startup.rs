@@ -154,6 +154,7 @@ pub fn build(mut settings: Settings, metrics: Option<metrics_exporter_prometheus
             animation: settings.upload.animation(),
             avif_speed: r.avif_speed,
             failure_ttl: std::time::Duration::from_secs(r.failure_ttl_secs),
+            memory_budget_bytes: r.memory_budget_bytes,
         },
         renditions.clone(),
     )

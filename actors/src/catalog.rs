@@ -306,19 +306,7 @@ impl CatalogStore {
         Ok(a)
     }
 
-    fn sniff(&self, bytes: &[u8]) -> DomainResult<imgcloud_engine::SourceInfo> {
-        let map = |e| DomainError::from_engine(e, crate::error::Stage::Upload);
-        let info = imgcloud_engine::sniff::probe_with_limits(bytes, self.settings.max_pixels, self.settings.animation).map_err(map)?;
-        // A full (shrink-on-load) decode catches truncated and corrupt files before they are accepted.
-        let t = imgcloud_engine::Transform { w: Some(16), h: Some(16), f: Some(imgcloud_engine::OutputFormat::Png), ..Default::default() };
-        let mut opts = imgcloud_engine::RenderOptions::default();
-        opts.limits.max_input_pixels = self.settings.max_pixels;
-        opts.limits.animation = self.settings.animation;
-        imgcloud_engine::render(bytes, &t, &opts).map_err(map)?;
-        Ok(info)
-    }
-
-    pub fn store_upload(&self, owner: &User, bytes: Vec<u8>, form: UploadForm) -> DomainResult<Stored> {
+    pub fn store_upload(&self, owner: &User, image: crate::render::Validated, form: UploadForm) -> DomainResult<Stored> {
         let fields = FieldChanges {
             folder: form.folder.as_deref().map(Folder::parse).transpose()?,
             tags: form.tags.as_ref().map(|t| parse_tags(t.iter().map(String::as_str))).transpose()?,
@@ -328,7 +316,8 @@ impl CatalogStore {
             Some(p) => PublicId::parse(p)?,
             None => PublicId::generate(form.file_name.as_deref(), fields.folder.as_ref().unwrap_or(&Folder::default()))?,
         };
-        let info = self.sniff(&bytes)?;
+        let info = image.info();
+        let bytes = image.into_bytes();
 
         // Cheap early refusal before the file is written; only the check inside the commit's transaction counts.
         let existing: Option<i64> = self
@@ -667,7 +656,7 @@ impl Actor for CatalogActor {
 }
 
 crate::store_messages! { CatalogActor;
-    StoreUpload { owner: User, bytes: Vec<u8>, form: UploadForm } -> Stored => |s, m| s.store_upload(&m.owner, m.bytes, m.form);
+    StoreUpload { owner: User, image: crate::render::Validated, form: UploadForm } -> Stored => |s, m| s.store_upload(&m.owner, m.image, m.form);
     GetAsset { public_id: String } -> Arc<Asset> => |s, m| s.get(&m.public_id);
     GetManaged { caller: User, public_id: String } -> Arc<Asset> => |s, m| s.get_managed(&m.caller, &m.public_id);
     ListAssets { caller: User, query: ListQuery } -> (Vec<Asset>, Option<i64>) => |s, m| s.list(&m.caller, &m.query);

@@ -18,6 +18,7 @@ macro_rules! store_messages {
 }
 
 pub mod auth;
+pub mod budget;
 pub mod cache;
 pub mod catalog;
 pub mod db;

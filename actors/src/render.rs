@@ -10,6 +10,7 @@ use actix::{Actor, AsyncContext, Context, Handler, Message};
 use imgcloud_engine::{Limits, RenderOptions};
 use tokio::sync::oneshot;
 
+use crate::budget::MemoryBudget;
 pub use crate::cache::{Rendition, RenditionCache, RenditionKey};
 use crate::error::{DomainError, Stage};
 
@@ -25,6 +26,8 @@ pub struct RenderSettings {
     pub avif_speed: u8,
     /// How long a failed render is remembered and answered without rendering again.
     pub failure_ttl: Duration,
+    /// Bytes all decodes together may hold (`crate::budget`); 0 means derived from the machine.
+    pub memory_budget_bytes: u64,
 }
 
 type Reply = Result<Arc<Rendition>, DomainError>;
@@ -58,6 +61,7 @@ pub struct RenderSupervisor {
     /// Renders that failed in the engine, with when they failed. A render past its deadline costs
     /// a thread for the whole deadline; without this, every repeat of the URL would pay it again.
     failures: moka::sync::Cache<RenditionKey, (DomainError, Instant)>,
+    budget: MemoryBudget,
 }
 
 impl RenderSupervisor {
@@ -71,8 +75,30 @@ impl RenderSupervisor {
         let settings = RenderSettings { threads, ..settings };
         // Bounded by count: an entry is a key and a short message.
         let failures = moka::sync::Cache::builder().max_capacity(10_000).time_to_live(settings.failure_ttl).build();
-        Ok(Self { settings, pool: Arc::new(pool), cache, inflight: HashMap::new(), jobs: Arc::new(AtomicUsize::new(0)), failures })
+        let budget = MemoryBudget::new(settings.memory_budget_bytes);
+        tracing::info!(bytes = budget.total(), "render memory budget");
+        Ok(Self { settings, pool: Arc::new(pool), cache, inflight: HashMap::new(), jobs: Arc::new(AtomicUsize::new(0)), failures, budget })
     }
+
+    /// Counts a job against the bounded queue; `None` when it is full.
+    fn admit(&self) -> Option<Arc<AtomicUsize>> {
+        if self.jobs.load(Ordering::SeqCst) >= self.settings.threads + self.settings.queue {
+            metrics::counter!("render_rejected_total").increment(1);
+            return None;
+        }
+        self.jobs.fetch_add(1, Ordering::SeqCst);
+        metrics::gauge!("render_queue_depth").set(self.jobs.load(Ordering::SeqCst) as f64);
+        Some(self.jobs.clone())
+    }
+}
+
+fn queue_full() -> DomainError {
+    DomainError::Overloaded { message: "render queue is full; retry shortly".into(), retry_after: 1 }
+}
+
+fn job_done(jobs: &AtomicUsize) {
+    jobs.fetch_sub(1, Ordering::SeqCst);
+    metrics::gauge!("render_queue_depth").set(jobs.load(Ordering::SeqCst) as f64);
 }
 
 impl Actor for RenderSupervisor {
@@ -97,15 +123,9 @@ impl Handler<Render> for RenderSupervisor {
             waiters.push(tx);
             return Ok(rx);
         }
-        let capacity = self.settings.threads + self.settings.queue;
-        if self.jobs.load(Ordering::SeqCst) >= capacity {
-            metrics::counter!("render_rejected_total").increment(1);
-            return Err(DomainError::Overloaded { message: "render queue is full; retry shortly".into(), retry_after: 1 });
-        }
+        let jobs = self.admit().ok_or_else(queue_full)?;
         self.inflight.insert(msg.key.clone(), vec![tx]);
-        let jobs = self.jobs.clone();
-        jobs.fetch_add(1, Ordering::SeqCst);
-        metrics::gauge!("render_queue_depth").set(jobs.load(Ordering::SeqCst) as f64);
+        let budget = self.budget.clone();
         let me = ctx.address();
         let cache = self.cache.clone();
         let s = self.settings.clone();
@@ -128,18 +148,23 @@ impl Handler<Render> for RenderSupervisor {
                     },
                     avif_speed: s.avif_speed,
                 };
-                let rendered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| imgcloud_engine::render(&bytes, msg.key.transform(), &opts)))
-                    .map_err(|_| DomainError::Internal("render panicked".into()))
-                    .and_then(|r| r.map_err(|e| DomainError::from_engine(e, Stage::Render { retry_after: s.failure_ttl.as_secs().max(1) })));
-                let out = match rendered {
-                    Ok(out) => out,
-                    Err(e) => {
-                        // Remembered before the reply goes out, so a client's repeat finds it.
-                        metrics::counter!("render_failures_total").increment(1);
-                        failures.insert(msg.key.clone(), (e.clone(), Instant::now()));
-                        return Err(e);
-                    }
+                let stage = Stage::Render { retry_after: s.failure_ttl.as_secs().max(1) };
+                // Remembered before the reply goes out, so a client's repeat finds it.
+                let remember = |e: DomainError| {
+                    metrics::counter!("render_failures_total").increment(1);
+                    failures.insert(msg.key.clone(), (e.clone(), Instant::now()));
+                    e
                 };
+                // The estimate reads only headers; what it refuses, the render would refuse too.
+                let need = imgcloud_engine::memory::estimate(&bytes, msg.key.transform(), &opts)
+                    .map_err(|e| remember(DomainError::from_engine(e, stage)))?;
+                // Waiting for memory is load, not a property of the URL: not remembered.
+                let reserved = budget.reserve(need, started + s.timeout).map_err(|r| r.into_error(stage))?;
+                let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| imgcloud_engine::render(&bytes, msg.key.transform(), &opts)))
+                    .map_err(|_| DomainError::Internal("render panicked".into()))
+                    .and_then(|r| r.map_err(|e| DomainError::from_engine(e, stage)))
+                    .map_err(remember)?;
+                drop(reserved);
                 let format = out.format.extension();
                 metrics::histogram!("render_duration_seconds", "format" => format).record(started.elapsed().as_secs_f64());
                 metrics::counter!("renders_total", "format" => format).increment(1);
@@ -147,8 +172,7 @@ impl Handler<Render> for RenderSupervisor {
                 cache.put(&msg.key, r.clone());
                 Ok(r)
             })();
-            jobs.fetch_sub(1, Ordering::SeqCst);
-            metrics::gauge!("render_queue_depth").set(jobs.load(Ordering::SeqCst) as f64);
+            job_done(&jobs);
             me.do_send(Done { key: msg.key, result });
         });
         Ok(rx)
@@ -162,6 +186,64 @@ impl Handler<Done> for RenderSupervisor {
             let _ = tx.send(msg.result.clone());
         }
     }
+}
+
+/// Upload bytes that passed the full decode on the render pool. Only `Validate` makes one, so the
+/// catalog cannot store bytes that skipped it.
+pub struct Validated {
+    bytes: Vec<u8>,
+    info: imgcloud_engine::SourceInfo,
+}
+
+impl Validated {
+    pub fn info(&self) -> imgcloud_engine::SourceInfo { self.info }
+    pub fn into_bytes(self) -> Vec<u8> { self.bytes }
+}
+
+/// Check upload bytes before they are stored: header limits (the same as at render), then a full
+/// shrink-on-load decode that catches truncated and corrupt files. It runs on the render pool,
+/// through its bounded queue and under the memory budget, never on the catalog's database threads.
+pub struct Validate {
+    pub bytes: Vec<u8>,
+}
+
+impl Message for Validate {
+    type Result = Result<oneshot::Receiver<Result<Validated, DomainError>>, DomainError>;
+}
+
+impl Handler<Validate> for RenderSupervisor {
+    type Result = Result<oneshot::Receiver<Result<Validated, DomainError>>, DomainError>;
+
+    fn handle(&mut self, msg: Validate, _: &mut Context<Self>) -> Self::Result {
+        let jobs = self.admit().ok_or_else(queue_full)?;
+        let (tx, rx) = oneshot::channel();
+        let (budget, s) = (self.budget.clone(), self.settings.clone());
+        self.pool.spawn(move || {
+            let started = Instant::now();
+            let _ = tx.send(validate(msg.bytes, &s, &budget, started + s.timeout));
+            job_done(&jobs);
+        });
+        Ok(rx)
+    }
+}
+
+fn validate(bytes: Vec<u8>, s: &RenderSettings, budget: &MemoryBudget, deadline: Instant) -> Result<Validated, DomainError> {
+    let map = |e| DomainError::from_engine(e, Stage::Upload);
+    let info = imgcloud_engine::sniff::probe_with_limits(&bytes, s.max_input_pixels, s.animation).map_err(map)?;
+    let t = imgcloud_engine::Transform { w: Some(16), h: Some(16), f: Some(imgcloud_engine::OutputFormat::Png), ..Default::default() };
+    let opts = RenderOptions {
+        auto: Default::default(),
+        // The work cap is a render setting: an original stays acceptable when one transform of it
+        // is over it (that render is the 400). No deadline: a slow decode is not a bad file.
+        limits: Limits { max_input_pixels: s.max_input_pixels, animation: s.animation, ..Limits::default() },
+        avif_speed: s.avif_speed,
+    };
+    let need = imgcloud_engine::memory::estimate(&bytes, &t, &opts).map_err(map)?;
+    let _held = budget.reserve(need, deadline).map_err(|r| r.into_error(Stage::Upload))?;
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| imgcloud_engine::render(&bytes, &t, &opts)))
+        .map_err(|_| DomainError::Internal("upload validation panicked".into()))?
+        .map_err(map)?;
+    Ok(Validated { bytes, info })
 }
 
 /// Purge one original's renditions from both tiers.

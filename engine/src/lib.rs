@@ -5,6 +5,7 @@
 
 pub mod accept;
 pub mod error;
+pub mod memory;
 pub mod plan;
 pub mod sniff;
 pub mod transform;

@@ -14,6 +14,7 @@ mod edge;
 mod formats;
 mod animation;
 mod keys;
+mod memory;
 mod purge;
 mod resilience;
 mod security_startup;
