@@ -134,7 +134,9 @@ impl Handler<Render> for RenderSupervisor {
             let started = Instant::now();
             let result = (|| {
                 // Another request may have rendered it to disk while this one waited.
+                // Counted as the hit it is, so hits + renders + coalesced add up to the requests.
                 if let Some(r) = cache.get_disk(&msg.key) {
+                    metrics::counter!("cache_hits_total", "tier" => "disk").increment(1);
                     return Ok(r);
                 }
                 let bytes = std::fs::read(&msg.original).map_err(|e| DomainError::Internal(format!("reading original: {e}")))?;
