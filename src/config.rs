@@ -100,6 +100,9 @@ pub struct RenderConfig {
     pub max_work_pixels: u64,
     pub avif_speed: u8,
     pub failure_ttl_secs: u64,
+    pub client_render_seconds_per_minute: f64,
+    pub client_render_burst_seconds: f64,
+    pub client_max_inflight: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]

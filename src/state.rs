@@ -5,6 +5,7 @@ use actix::dev::ToEnvelope;
 use actix::{Actor, Addr, Handler, Message};
 use imgcloud_actors::auth::{AuthActor, PasswordActor};
 use imgcloud_actors::catalog::{AddUsage, CatalogActor, CatalogStore};
+use imgcloud_actors::fairness::RenderFairness;
 use imgcloud_actors::ratelimit::{Check, Limit, RateLimiter};
 use imgcloud_actors::render::{Purge, RenderSupervisor, RenditionCache};
 use imgcloud_actors::signing::UrlSigner;
@@ -29,6 +30,8 @@ pub struct AppState {
     pub catalog_view: CatalogStore,
     pub limiter: Addr<RateLimiter>,
     pub render: Addr<RenderSupervisor>,
+    /// Per-client admission of cache misses (render budget and in-flight cap).
+    pub fairness: RenderFairness,
     pub renditions: RenditionCache,
     pub signer: UrlSigner,
     pub usage: Arc<UsageMeter>,
@@ -58,7 +61,7 @@ impl AppState {
         let keys = keys.into_iter().map(|(k, n)| (k, Limit { per_minute: n })).collect();
         match self.limiter.send(Check { keys }).await? {
             Ok(()) => Ok(()),
-            Err(retry_after) => Err(ApiError(DomainError::RateLimited { retry_after })),
+            Err(retry_after) => Err(ApiError(DomainError::rate_limited(retry_after))),
         }
     }
 

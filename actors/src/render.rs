@@ -33,6 +33,9 @@ type Reply = Result<Arc<Rendition>, DomainError>;
 pub struct Render {
     pub key: RenditionKey,
     pub original: PathBuf,
+    /// The requesting client's admission (`crate::fairness`): held while the job waits and runs, and
+    /// charged the job's own render time. Dropped at once when the request joins another's render.
+    pub ticket: Option<crate::fairness::Ticket>,
 }
 
 impl Message for Render {
@@ -73,6 +76,9 @@ impl RenderSupervisor {
         let failures = moka::sync::Cache::builder().max_capacity(10_000).time_to_live(settings.failure_ttl).build();
         Ok(Self { settings, pool: Arc::new(pool), cache, inflight: HashMap::new(), jobs: Arc::new(AtomicUsize::new(0)), failures })
     }
+
+    /// Render threads, with 0 ("one per core") resolved.
+    pub fn threads(&self) -> usize { self.settings.threads }
 }
 
 impl Actor for RenderSupervisor {
@@ -147,6 +153,9 @@ impl Handler<Render> for RenderSupervisor {
                 cache.put(&msg.key, r.clone());
                 Ok(r)
             })();
+            if let Some(mut t) = msg.ticket {
+                t.charge(started.elapsed());
+            }
             jobs.fetch_sub(1, Ordering::SeqCst);
             metrics::gauge!("render_queue_depth").set(jobs.load(Ordering::SeqCst) as f64);
             me.do_send(Done { key: msg.key, result });
