@@ -167,7 +167,7 @@ pub fn build(mut settings: Settings, metrics: Option<metrics_exporter_prometheus
             n => n,
         },
     });
-    let render = render.start();
+    let render = render.with_fairness(fairness).start();
 
     let state = web::Data::new(AppState {
         settings: settings.clone(),
@@ -178,7 +178,6 @@ pub fn build(mut settings: Settings, metrics: Option<metrics_exporter_prometheus
         catalog_view: data.catalog.clone(),
         limiter,
         render,
-        fairness,
         renditions,
         signer,
         usage: std::sync::Arc::new(UsageMeter::default()),

@@ -5,7 +5,6 @@ use actix::dev::ToEnvelope;
 use actix::{Actor, Addr, Handler, Message};
 use imgcloud_actors::auth::{AuthActor, PasswordActor};
 use imgcloud_actors::catalog::{AddUsage, CatalogActor, CatalogStore};
-use imgcloud_actors::fairness::RenderFairness;
 use imgcloud_actors::ratelimit::{Check, Limit, RateLimiter};
 use imgcloud_actors::render::{Purge, RenderSupervisor, RenditionCache};
 use imgcloud_actors::signing::UrlSigner;
@@ -30,8 +29,6 @@ pub struct AppState {
     pub catalog_view: CatalogStore,
     pub limiter: Addr<RateLimiter>,
     pub render: Addr<RenderSupervisor>,
-    /// Per-client admission of cache misses (render budget and in-flight cap).
-    pub fairness: RenderFairness,
     pub renditions: RenditionCache,
     pub signer: UrlSigner,
     pub usage: Arc<UsageMeter>,

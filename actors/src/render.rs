@@ -12,6 +12,7 @@ use tokio::sync::oneshot;
 
 pub use crate::cache::{Rendition, RenditionCache, RenditionKey};
 use crate::error::{DomainError, Stage};
+use crate::fairness::RenderFairness;
 
 #[derive(Debug, Clone)]
 pub struct RenderSettings {
@@ -33,9 +34,9 @@ type Reply = Result<Arc<Rendition>, DomainError>;
 pub struct Render {
     pub key: RenditionKey,
     pub original: PathBuf,
-    /// The requesting client's admission (`crate::fairness`): held while the job waits and runs, and
-    /// charged the job's own render time. Dropped at once when the request joins another's render.
-    pub ticket: Option<crate::fairness::Ticket>,
+    /// Who asks ("user:<id>" or "ip:<addr>"), for the per-client render budget (`crate::fairness`).
+    /// Only a request that starts a render is admitted and charged; one that joins another's is not.
+    pub client: Option<String>,
 }
 
 impl Message for Render {
@@ -61,6 +62,7 @@ pub struct RenderSupervisor {
     /// Renders that failed in the engine, with when they failed. A render past its deadline costs
     /// a thread for the whole deadline; without this, every repeat of the URL would pay it again.
     failures: moka::sync::Cache<RenditionKey, (DomainError, Instant)>,
+    fairness: Option<RenderFairness>,
 }
 
 impl RenderSupervisor {
@@ -74,8 +76,11 @@ impl RenderSupervisor {
         let settings = RenderSettings { threads, ..settings };
         // Bounded by count: an entry is a key and a short message.
         let failures = moka::sync::Cache::builder().max_capacity(10_000).time_to_live(settings.failure_ttl).build();
-        Ok(Self { settings, pool: Arc::new(pool), cache, inflight: HashMap::new(), jobs: Arc::new(AtomicUsize::new(0)), failures })
+        Ok(Self { settings, pool: Arc::new(pool), cache, inflight: HashMap::new(), jobs: Arc::new(AtomicUsize::new(0)), failures, fairness: None })
     }
+
+    /// Admits each new render against its client's budget (`crate::fairness`).
+    pub fn with_fairness(self, fairness: RenderFairness) -> Self { Self { fairness: Some(fairness), ..self } }
 
     /// Render threads, with 0 ("one per core") resolved.
     pub fn threads(&self) -> usize { self.settings.threads }
@@ -103,6 +108,10 @@ impl Handler<Render> for RenderSupervisor {
             waiters.push(tx);
             return Ok(rx);
         }
+        let ticket = match (&self.fairness, &msg.client) {
+            (Some(f), Some(client)) => Some(f.admit(client, Instant::now()).inspect_err(|_| metrics::counter!("render_budget_refused_total").increment(1))?),
+            _ => None,
+        };
         let capacity = self.settings.threads + self.settings.queue;
         if self.jobs.load(Ordering::SeqCst) >= capacity {
             metrics::counter!("render_rejected_total").increment(1);
@@ -153,7 +162,7 @@ impl Handler<Render> for RenderSupervisor {
                 cache.put(&msg.key, r.clone());
                 Ok(r)
             })();
-            if let Some(mut t) = msg.ticket {
+            if let Some(mut t) = ticket {
                 t.charge(started.elapsed());
             }
             jobs.fetch_sub(1, Ordering::SeqCst);

@@ -203,9 +203,9 @@ pub async fn deliver(req: HttpRequest, state: web::Data<AppState>, q: web::Query
                 None => {
                     counter(&MISSES, || metrics::counter!("cache_misses_total")).increment(1);
                     // Only misses spend a client's render budget; hits above never reach it.
-                    let ticket = state.fairness.admit(&render_client(&req, &state).await, std::time::Instant::now())?;
+                    let client = Some(render_client(&req, &state).await);
                     let original = state.catalog_view.original_path(&asset.storage_key);
-                    let rx = state.render.send(Render { key, original, ticket: Some(ticket) }).await??;
+                    let rx = state.render.send(Render { key, original, client }).await??;
                     rx.await.map_err(|_| ApiError(DomainError::Internal("render worker went away".into())))??
                 }
             }
