@@ -35,15 +35,23 @@ struct Client {
 #[derive(Clone)]
 pub struct RenderFairness {
     settings: FairnessSettings,
-    clients: Arc<Mutex<HashMap<Key, Client>>>,
+    clients: Arc<Mutex<Clients>>,
 }
 
-/// Clients remembered at most; past it, those with nothing in flight and a full budget are forgotten
-/// (forgetting them loses nothing). Clients in debt stay, so a flood of new addresses cannot launder one.
+struct Clients {
+    map: HashMap<Key, Client>,
+    /// The size at which forgettable clients are next swept out. Doubled past a sweep that left the
+    /// map large (everyone in debt), so sweeping stays amortised O(1) a miss under a wide flood.
+    next_sweep: usize,
+}
+
+/// Clients remembered before a sweep; it forgets those with nothing in flight and a full budget
+/// (forgetting them loses nothing). Clients in debt stay, so a flood of new addresses cannot launder
+/// one; they are forgotten once earned back, within burst / rate (2 minutes by default).
 const MAX_CLIENTS: usize = 100_000;
 
 impl RenderFairness {
-    pub fn new(settings: FairnessSettings) -> Self { RenderFairness { settings, clients: Arc::new(Mutex::new(HashMap::new())) } }
+    pub fn new(settings: FairnessSettings) -> Self { RenderFairness { settings, clients: Arc::new(Mutex::new(Clients { map: HashMap::new(), next_sweep: MAX_CLIENTS })) } }
 
     fn refill(&self, c: &mut Client, now: Instant) {
         let rate = self.settings.seconds_per_minute / 60.0;
@@ -57,14 +65,16 @@ impl RenderFairness {
     pub fn admit(&self, client: &str, now: Instant) -> Result<Ticket, DomainError> {
         let s = self.settings;
         let k = key(client);
-        let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
-        if clients.len() >= MAX_CLIENTS && !clients.contains_key(&k) {
-            clients.retain(|_, c| {
+        let mut guard = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+        let clients = &mut *guard;
+        if clients.map.len() >= clients.next_sweep && !clients.map.contains_key(&k) {
+            clients.map.retain(|_, c| {
                 self.refill(c, now);
                 c.inflight > 0 || c.tokens < s.burst_seconds
             });
+            clients.next_sweep = MAX_CLIENTS.max(clients.map.len() * 2);
         }
-        let c = clients.entry(k).or_insert(Client { tokens: s.burst_seconds, last: now, inflight: 0 });
+        let c = clients.map.entry(k).or_insert(Client { tokens: s.burst_seconds, last: now, inflight: 0 });
         self.refill(c, now);
         if s.max_inflight > 0 && c.inflight >= s.max_inflight {
             return Err(DomainError::RateLimited {
@@ -103,7 +113,7 @@ impl Ticket {
 impl Drop for Ticket {
     fn drop(&mut self) {
         let mut clients = self.fairness.clients.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(c) = clients.get_mut(&self.key) {
+        if let Some(c) = clients.map.get_mut(&self.key) {
             c.inflight = c.inflight.saturating_sub(1);
             if self.fairness.settings.seconds_per_minute > 0.0 {
                 c.tokens -= self.spent.as_secs_f64();
@@ -164,6 +174,21 @@ mod tests {
             .collect();
         drop(tickets);
         assert!(f.admit("ip:a", t0).is_ok());
+    }
+
+    #[test]
+    fn idle_clients_are_forgotten_and_indebted_ones_kept() {
+        let f = fair(60.0, 1.0, 0);
+        let t0 = Instant::now();
+        let mut debtor = f.admit("ip:debtor", t0).unwrap();
+        debtor.charge(Duration::from_secs(30));
+        drop(debtor);
+        for i in 0..(MAX_CLIENTS + 10) {
+            drop(f.admit(&format!("ip:{i}"), t0).unwrap());
+        }
+        let len = f.clients.lock().unwrap().map.len();
+        assert!(len < 20, "idle clients swept: {len} left");
+        assert!(f.admit("ip:debtor", t0).is_err(), "the debtor is still in debt");
     }
 
     #[test]
