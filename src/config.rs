@@ -101,6 +101,9 @@ pub struct RenderConfig {
     pub avif_speed: u8,
     pub failure_ttl_secs: u64,
     pub memory_budget_bytes: u64,
+    pub client_render_seconds_per_minute: f64,
+    pub client_render_burst_seconds: f64,
+    pub client_max_inflight: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -6,6 +6,7 @@ use actix::{Actor, SyncArbiter};
 use actix_web::{middleware::from_fn, web, App, HttpServer};
 use imgcloud_actors::auth::{AuthActor, AuthSettings, AuthStore, PasswordActor};
 use imgcloud_actors::catalog::{CatalogActor, CatalogSettings, CatalogStore};
+use imgcloud_actors::fairness::{FairnessSettings, RenderFairness};
 use imgcloud_actors::ratelimit::RateLimiter;
 use imgcloud_actors::render::{RenderSettings, RenderSupervisor, RenditionCache};
 use imgcloud_actors::signing::UrlSigner;
@@ -158,8 +159,16 @@ pub fn build(mut settings: Settings, metrics: Option<metrics_exporter_prometheus
         },
         renditions.clone(),
     )
-    .map_err(|e| e.to_string())?
-    .start();
+    .map_err(|e| e.to_string())?;
+    let fairness = RenderFairness::new(FairnessSettings {
+        seconds_per_minute: r.client_render_seconds_per_minute.max(0.0),
+        burst_seconds: r.client_render_burst_seconds.max(0.0),
+        max_inflight: match r.client_max_inflight {
+            0 => FairnessSettings::auto_inflight(render.threads()),
+            n => n,
+        },
+    });
+    let render = render.with_fairness(fairness).start();
 
     let state = web::Data::new(AppState {
         settings: settings.clone(),

@@ -58,7 +58,7 @@ impl AppState {
         let keys = keys.into_iter().map(|(k, n)| (k, Limit { per_minute: n })).collect();
         match self.limiter.send(Check { keys }).await? {
             Ok(()) => Ok(()),
-            Err(retry_after) => Err(ApiError(DomainError::RateLimited { retry_after })),
+            Err(retry_after) => Err(ApiError(DomainError::rate_limited(retry_after))),
         }
     }
 

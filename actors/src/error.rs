@@ -25,9 +25,10 @@ pub enum DomainError {
     /// Not an accepted media type, or undecodable (415).
     #[error("{0}")]
     Unsupported(String),
-    /// Rate limit hit; retry after this many seconds (429).
-    #[error("too many requests; retry after {retry_after} s")]
-    RateLimited { retry_after: u64 },
+    /// A rate limit or a client's render budget is spent; retry after this many seconds (429).
+    /// The message says which (`DomainError::rate_limited` for the request buckets).
+    #[error("{message}")]
+    RateLimited { message: String, retry_after: u64 },
     /// Render queue full or a render past its deadline; retry after this many seconds (503).
     #[error("{message}")]
     Overloaded { message: String, retry_after: u64 },
@@ -37,6 +38,10 @@ pub enum DomainError {
 }
 
 impl DomainError {
+    /// A request bucket of the rate limiter is empty.
+    pub fn rate_limited(retry_after: u64) -> Self {
+        DomainError::RateLimited { message: format!("too many requests; retry after {retry_after} s"), retry_after }
+    }
     pub fn internal(e: impl std::fmt::Display) -> Self {
         DomainError::Internal(e.to_string())
     }

@@ -24,6 +24,7 @@ pub mod catalog;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod fairness;
 pub mod outbox;
 pub mod public_id;
 pub mod ratelimit;

@@ -19,9 +19,9 @@ struct Bucket {
 
 /// The "<who>" part is untrusted input (an email from a login body), so it never becomes a key
 /// itself: a fixed-size hash makes every entry the same few bytes whatever the client sent.
-type Key = [u8; 16];
+pub(crate) type Key = [u8; 16];
 
-fn key(name: &str) -> Key {
+pub(crate) fn key(name: &str) -> Key {
     let digest = Sha256::digest(name.as_bytes());
     let mut k = [0u8; 16];
     k.copy_from_slice(&digest[..16]);

@@ -13,6 +13,7 @@ use tokio::sync::oneshot;
 use crate::budget::MemoryBudget;
 pub use crate::cache::{Rendition, RenditionCache, RenditionKey};
 use crate::error::{DomainError, Stage};
+use crate::fairness::RenderFairness;
 
 #[derive(Debug, Clone)]
 pub struct RenderSettings {
@@ -36,6 +37,9 @@ type Reply = Result<Arc<Rendition>, DomainError>;
 pub struct Render {
     pub key: RenditionKey,
     pub original: PathBuf,
+    /// Who asks ("user:<id>" or "ip:<addr>"), for the per-client render budget (`crate::fairness`).
+    /// Only a request that starts a render is admitted and charged; one that joins another's is not.
+    pub client: Option<String>,
 }
 
 impl Message for Render {
@@ -62,6 +66,7 @@ pub struct RenderSupervisor {
     /// a thread for the whole deadline; without this, every repeat of the URL would pay it again.
     failures: moka::sync::Cache<RenditionKey, (DomainError, Instant)>,
     budget: MemoryBudget,
+    fairness: Option<RenderFairness>,
 }
 
 impl RenderSupervisor {
@@ -77,8 +82,14 @@ impl RenderSupervisor {
         let failures = moka::sync::Cache::builder().max_capacity(10_000).time_to_live(settings.failure_ttl).build();
         let budget = MemoryBudget::new(settings.memory_budget_bytes);
         tracing::info!(bytes = budget.total(), "render memory budget");
-        Ok(Self { settings, pool: Arc::new(pool), cache, inflight: HashMap::new(), jobs: Arc::new(AtomicUsize::new(0)), failures, budget })
+        Ok(Self { settings, pool: Arc::new(pool), cache, inflight: HashMap::new(), jobs: Arc::new(AtomicUsize::new(0)), failures, budget, fairness: None })
     }
+
+    /// Admits each new render against its client's budget (`crate::fairness`).
+    pub fn with_fairness(self, fairness: RenderFairness) -> Self { Self { fairness: Some(fairness), ..self } }
+
+    /// Render threads, with 0 ("one per core") resolved.
+    pub fn threads(&self) -> usize { self.settings.threads }
 
     /// Counts a job against the bounded queue; `None` when it is full.
     fn admit(&self) -> Option<Arc<AtomicUsize>> {
@@ -123,6 +134,10 @@ impl Handler<Render> for RenderSupervisor {
             waiters.push(tx);
             return Ok(rx);
         }
+        let ticket = match (&self.fairness, &msg.client) {
+            (Some(f), Some(client)) => Some(f.admit(client, Instant::now()).inspect_err(|_| metrics::counter!("render_budget_refused_total").increment(1))?),
+            _ => None,
+        };
         let jobs = self.admit().ok_or_else(queue_full)?;
         self.inflight.insert(msg.key.clone(), vec![tx]);
         let budget = self.budget.clone();
@@ -174,6 +189,9 @@ impl Handler<Render> for RenderSupervisor {
                 cache.put(&msg.key, r.clone());
                 Ok(r)
             })();
+            if let Some(mut t) = ticket {
+                t.charge(started.elapsed());
+            }
             job_done(&jobs);
             me.do_send(Done { key: msg.key, result });
         });

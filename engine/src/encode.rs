@@ -78,7 +78,12 @@ pub(crate) fn encode(img: &DynamicImage, format: OutputFormat, quality: u8, avif
             let enc = ravif::Encoder::new()
                 .with_quality(f32::from(q))
                 .with_alpha_quality(f32::from(q))
-                .with_speed(avif_speed.clamp(1, 10))
+                .with_speed(avif_speed_for(u64::from(w) * u64::from(h), avif_speed))
+                // One thread per encode: rav1e's tiles otherwise spread over the render pool it runs
+                // in, so one client's AVIF held every render thread and a second client's thumbnail
+                // waited for it whole (12 s in tests/api/fairness.rs). Concurrent renders keep the
+                // cores busy instead; a lone AVIF encode is slower on an idle machine.
+                .with_num_threads(Some(1))
                 // 8-bit, as libheif/aom (sharp, imgproxy) write by default: ravif's automatic
                 // 10-bit sends rav1e down its high-bit-depth paths, about 1.5x the encode time
                 // for an 8-bit source, with the same size and PSNR within 0.1 dB in our runs.
@@ -100,6 +105,16 @@ pub(crate) fn encode(img: &DynamicImage, format: OutputFormat, quality: u8, avif
         }
     }
     Ok(out)
+}
+
+/// Outputs above this many pixels are AVIF-encoded at the fastest speed whatever is configured.
+const AVIF_FAST_ABOVE_PIXELS: u64 = 4_000_000;
+
+/// The AVIF speed for an output of `pixels`: rav1e's time grows with area and a single encode cannot
+/// be interrupted, so a large output trades some bytes for fitting the render deadline.
+pub(crate) fn avif_speed_for(pixels: u64, configured: u8) -> u8 {
+    let speed = configured.clamp(1, 10);
+    if pixels > AVIF_FAST_ABOVE_PIXELS { 10 } else { speed }
 }
 
 /// How many times an animation plays: 0 is forever (WebP's and APNG's convention, see `SourceInfo::plays`).
@@ -320,6 +335,16 @@ fn raw(img: &DynamicImage) -> (&[u8], ExtendedColorType) {
 mod tests {
     use super::*;
     use image::{Rgb, RgbImage, Rgba, RgbaImage};
+
+    #[test]
+    fn large_avif_outputs_are_encoded_at_the_fastest_speed() {
+        assert_eq!(avif_speed_for(400 * 400, 8), 8, "thumbnails keep the configured speed");
+        assert_eq!(avif_speed_for(AVIF_FAST_ABOVE_PIXELS, 6), 6);
+        assert_eq!(avif_speed_for(AVIF_FAST_ABOVE_PIXELS + 1, 6), 10);
+        assert_eq!(avif_speed_for(6000 * 4000, 9), 10);
+        assert_eq!(avif_speed_for(100, 0), 1, "out-of-range settings are clamped");
+        assert_eq!(avif_speed_for(100, 99), 10);
+    }
 
     #[test]
     fn every_format_round_trips_its_size() {

@@ -49,7 +49,7 @@ impl ResponseError for ApiError {
         };
         let mut res = error_response(self.status_code(), &message);
         let headers = res.headers_mut();
-        if let DomainError::RateLimited { retry_after } | DomainError::Overloaded { retry_after, .. } = &self.0 {
+        if let DomainError::RateLimited { retry_after, .. } | DomainError::Overloaded { retry_after, .. } = &self.0 {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
         }
         if matches!(self.0, DomainError::Unauthenticated(_)) {
@@ -114,7 +114,7 @@ mod tests {
             DomainError::Conflict(String::new()),
             DomainError::TooLarge(String::new()),
             DomainError::Unsupported(String::new()),
-            DomainError::RateLimited { retry_after: 1 },
+            DomainError::rate_limited(1),
             DomainError::Overloaded { message: String::new(), retry_after: 1 },
             DomainError::Internal(String::new()),
         ];

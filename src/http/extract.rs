@@ -151,6 +151,16 @@ impl FromRequest for Admin {
     }
 }
 
+/// Who a render budget belongs to (`imgcloud_actors::fairness`): the signed-in user (session or API
+/// key), else the client IP by `client_ip`'s rule. Credentials that do not resolve count as none: a
+/// public image needs none, and a bad key must not turn a delivery into a 401.
+pub async fn render_client(req: &HttpRequest, state: &AppState) -> String {
+    match optional_principal(req).await {
+        Ok(Some(p)) => format!("user:{}", p.user.id),
+        _ => format!("ip:{}", client_ip(req, &state.settings.server.proxies)),
+    }
+}
+
 /// The client's IP for rate limiting: the socket peer, or what a trusted proxy in front of us says it is.
 pub fn client_ip(req: &HttpRequest, proxies: &TrustedProxies) -> String {
     let h = req.headers();

@@ -11,6 +11,7 @@ mod cli;
 mod dashboard;
 mod delivery;
 mod edge;
+mod fairness;
 mod formats;
 mod animation;
 mod keys;

@@ -20,7 +20,7 @@ use serde_json::json;
 
 use crate::config::DeliveryConfig;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{optional_principal, Authenticated};
+use crate::http::extract::{optional_principal, render_client, Authenticated};
 use crate::state::{ask, AppState};
 
 /// A delivery URL's parts: `/v1/image[/<transform>][/v<version>]/<public_id>`.
@@ -202,8 +202,10 @@ pub async fn deliver(req: HttpRequest, state: web::Data<AppState>, q: web::Query
                 }
                 None => {
                     counter(&MISSES, || metrics::counter!("cache_misses_total")).increment(1);
+                    // Only misses spend a client's render budget; hits above never reach it.
+                    let client = Some(render_client(&req, &state).await);
                     let original = state.catalog_view.original_path(&asset.storage_key);
-                    let rx = state.render.send(Render { key, original }).await??;
+                    let rx = state.render.send(Render { key, original, client }).await??;
                     rx.await.map_err(|_| ApiError(DomainError::Internal("render worker went away".into())))??
                 }
             }

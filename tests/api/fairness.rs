@@ -1,0 +1,94 @@
+//! Fair rendering: one client's flood of expensive uncached transforms neither starves another client's
+//! small uncached render nor stops cache hits; the flooder is told 429 with Retry-After.
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use image::ImageFormat;
+use serde_json::Value;
+
+use crate::helpers::*;
+
+#[test]
+fn a_flood_of_expensive_misses_does_not_starve_another_client() {
+    let app = spawn_app_with(&[
+        ("IMGCLOUD_RENDER__THREADS", "2"),
+        ("IMGCLOUD_RENDER__TIMEOUT_MS", "8000"),
+        ("IMGCLOUD_RENDER__CLIENT_MAX_INFLIGHT", "1"),
+        ("IMGCLOUD_RENDER__CLIENT_RENDER_SECONDS_PER_MINUTE", "6"),
+        ("IMGCLOUD_RENDER__CLIENT_RENDER_BURST_SECONDS", "2"),
+    ]);
+    // Client A is the admin's API key (the user is the client); client B is anonymous (its IP).
+    let key = app.api_key(&app.admin());
+    app.upload_ok(&key, noise_png(2000, 2000, 11), "noise.png", &[("public_id", "noisy")]);
+    app.upload_ok(&key, quadrants(640, 480, ImageFormat::Png), "q.png", &[("public_id", "small")]);
+    let warm = app.client().get(app.url("/v1/image/w_8/small")).header("Authorization", &key).send().unwrap();
+    assert_eq!(warm.status(), 200);
+
+    let flooders = 8;
+    let barrier = Arc::new(Barrier::new(flooders + 1));
+    let handles: Vec<_> = (0..flooders)
+        .map(|i| {
+            let (b, key, base) = (barrier.clone(), key.clone(), app.url(""));
+            std::thread::spawn(move || {
+                let c = reqwest::blocking::Client::builder().timeout(Duration::from_secs(60)).build().unwrap();
+                b.wait();
+                (0..3)
+                    .map(|j| {
+                        // Unique per request, so every one is a miss (cache-busting).
+                        let url = format!("{base}/v1/image/w_{},f_avif,q_100/noisy", 1900 - i * 10 - j);
+                        let r = c.get(url).header("Authorization", &key).send().unwrap();
+                        let status = r.status().as_u16();
+                        let retry = r.headers().get("retry-after").and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+                        let body = if status == 200 { Value::Null } else { r.json::<Value>().unwrap_or(Value::Null) };
+                        (status, retry, body["error"].as_str().unwrap_or_default().to_string())
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    barrier.wait();
+    std::thread::sleep(Duration::from_millis(500));
+
+    // B's uncached small render gets the thread A may not hold.
+    let t0 = Instant::now();
+    let r = app.client().get(app.url("/v1/image/w_64,h_48,c_fill/small")).send().unwrap();
+    let took = t0.elapsed();
+    assert_eq!(r.status(), 200, "B's render: {:?}", r.text());
+    assert_eq!(decode(&r.bytes().unwrap()).dimensions(), (64, 48));
+    assert!(took < Duration::from_secs(2), "B waited {took:?} behind A's flood");
+
+    // A's cache hits are never charged or refused, even while its renders are.
+    let hit = app.client().get(app.url("/v1/image/w_8/small")).header("Authorization", &key).send().unwrap();
+    assert_eq!(hit.status(), 200);
+    assert_eq!(app.client().get(app.url("/healthz")).send().unwrap().status(), 200);
+
+    let results: Vec<_> = handles.into_iter().flat_map(|h| h.join().unwrap()).collect();
+    let refused: Vec<_> = results.iter().filter(|r| r.0 == 429).collect();
+    assert!(refused.len() >= flooders, "A was barely refused: {results:?}");
+    assert!(refused.iter().all(|r| r.1.is_some_and(|s| s >= 1) && r.2.contains("render budget")), "{refused:?}");
+    // Whatever A was admitted for ran (or ran out of its deadline): no other outcome.
+    assert!(results.iter().all(|r| matches!(r.0, 200 | 429 | 503)), "{results:?}");
+    assert!(results.iter().any(|r| r.0 != 429), "A was admitted at least once");
+    assert!(app.metric_sum("render_budget_refused_total") >= refused.len() as f64);
+}
+
+#[test]
+fn a_client_in_render_debt_waits_it_off_while_others_render() {
+    let app = spawn_app_with(&[
+        ("IMGCLOUD_RENDER__CLIENT_RENDER_SECONDS_PER_MINUTE", "1"),
+        ("IMGCLOUD_RENDER__CLIENT_RENDER_BURST_SECONDS", "0.05"),
+    ]);
+    let key = app.api_key(&app.admin());
+    app.upload_ok(&key, noise_png(1200, 1200, 3), "n.png", &[("public_id", "n")]);
+    // The first miss is admitted on the banked burst and costs more than it (an AVIF of 1.4 MP).
+    let first = app.client().get(app.url("/v1/image/w_1200,f_avif/n")).header("Authorization", &key).send().unwrap();
+    assert_eq!(first.status(), 200);
+    let r = app.client().get(app.url("/v1/image/w_1100,f_avif/n")).header("Authorization", &key).send().unwrap();
+    let retry: u64 = r.headers().get("retry-after").unwrap().to_str().unwrap().parse().unwrap();
+    assert!(retry >= 1);
+    assert!(assert_error(r, 429).contains("render-seconds"));
+    // The same image, already rendered, is a hit: served to the indebted client.
+    assert_eq!(app.client().get(app.url("/v1/image/w_1200,f_avif/n")).header("Authorization", &key).send().unwrap().status(), 200);
+    // Another client (anonymous, by IP) is not affected.
+    assert_eq!(app.client().get(app.url("/v1/image/w_900,f_avif/n")).send().unwrap().status(), 200);
+}
