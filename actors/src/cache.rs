@@ -106,7 +106,11 @@ impl RenditionCache {
         let c = Self::unindexed(dir, memory_bytes, disk_bytes);
         // The index is built on a thread of its own, so a large cache does not delay serving;
         // until it is complete, `get_disk` looks at the file itself.
-        let started = std::time::SystemTime::now();
+        // File times come from the kernel's coarse clock (a tick behind a precise `now`), so a temp
+        // file this run creates in its first milliseconds can look older than the run; with a second's
+        // margin, the index never deletes a write still going on (it failed the rename, and lost the
+        // rendition, in tests that write at once).
+        let started = std::time::SystemTime::now() - std::time::Duration::from_secs(1);
         let bg = c.clone();
         let spawned = std::thread::Builder::new().name("cache-index".into()).spawn(move || bg.load_index(started));
         if spawned.is_err() {
@@ -171,7 +175,7 @@ impl RenditionCache {
                 self.disk.insert(entry, weight);
             }
         }
-        self.disk.run_pending_tasks();
+        settle(&self.disk);
         self.indexing.store(false, Ordering::SeqCst);
         let (entries, bytes) = (self.disk.entry_count(), self.disk.weighted_size());
         tracing::info!(files, entries, bytes, ms = clock.elapsed().as_millis() as u64, "disk cache indexed");
@@ -279,8 +283,8 @@ impl RenditionCache {
 
     /// Runs moka's pending evictions (and so disk deletions) and publishes the tiers' sizes.
     pub fn run_pending(&self) {
-        self.memory.run_pending_tasks();
-        self.disk.run_pending_tasks();
+        settle(&self.memory);
+        settle(&self.disk);
         metrics::gauge!("rendition_cache_bytes", "tier" => "memory").set(self.memory.weighted_size() as f64);
         metrics::gauge!("rendition_cache_bytes", "tier" => "disk").set(self.disk.weighted_size() as f64);
         metrics::gauge!("rendition_cache_entries", "tier" => "memory").set(self.memory.entry_count() as f64);
@@ -289,6 +293,25 @@ impl RenditionCache {
 
     /// Entries in (memory, disk); exact after `run_pending`.
     pub fn entry_counts(&self) -> (u64, u64) { (self.memory.entry_count(), self.disk.entry_count()) }
+}
+
+/// Applies every pending write to a moka cache. One `run_pending_tasks` applies a bounded batch
+/// (a few hundred writes), so after a burst of inserts (the index of 20,000 files) the counts lag
+/// until it has run again; repeat until they hold still.
+fn settle<K, V>(cache: &moka::sync::Cache<K, V>)
+where
+    K: std::hash::Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    let mut last = (u64::MAX, u64::MAX);
+    for _ in 0..64 {
+        cache.run_pending_tasks();
+        let now = (cache.entry_count(), cache.weighted_size());
+        if now == last {
+            break;
+        }
+        last = now;
+    }
 }
 
 #[cfg(test)]
@@ -302,6 +325,8 @@ mod tests {
     fn key(storage: &str, t: &str) -> RenditionKey { RenditionKey::new(storage, Transform::parse(t).unwrap(), None) }
 
     /// A cache over `dir`, once its index of what is already there is complete.
+    /// A cache whose index of what is on disk is complete. Tests that write at once start from
+    /// here: an index still reading the directory could find a file just purged and list it again.
     fn reopened(dir: &Path, disk_bytes: u64) -> RenditionCache {
         let c = RenditionCache::new(dir.to_path_buf(), 1 << 20, disk_bytes);
         while !c.indexed() {
@@ -317,7 +342,7 @@ mod tests {
     #[test]
     fn purge_drops_one_originals_renditions_from_both_tiers() {
         let d = tempfile::tempdir().unwrap();
-        let c = RenditionCache::new(d.path().to_path_buf(), 1 << 20, 1 << 20);
+        let c = reopened(d.path(), 1 << 20);
         let (a1, a2, b) = (key("aaa.png", "w_10"), key("aaa.png", "w_20,f_auto"), key("bbb.png", "w_10"));
         for k in [&a1, &a2, &b] {
             c.put(k, rendition(100));
@@ -341,8 +366,8 @@ mod tests {
     fn disk_tier_survives_a_restart_and_checks_the_key() {
         let d = tempfile::tempdir().unwrap();
         let k = key("aaa.png", "w_10");
-        RenditionCache::new(d.path().to_path_buf(), 1 << 20, 1 << 20).put(&k, rendition(10));
-        let c = RenditionCache::new(d.path().to_path_buf(), 1 << 20, 1 << 20);
+        reopened(d.path(), 1 << 20).put(&k, rendition(10));
+        let c = reopened(d.path(), 1 << 20);
         assert!(c.get_memory(&k).is_none());
         assert_eq!(c.get_disk(&k).unwrap().bytes.len(), 10);
         assert!(c.get_memory(&k).is_some(), "a disk hit is promoted to memory");
@@ -359,7 +384,7 @@ mod tests {
     fn a_restart_indexes_many_renditions_by_name_and_serves_them() {
         let d = tempfile::tempdir().unwrap();
         let keys: Vec<RenditionKey> = (0..20_000).map(|i| key(&format!("s{}.png", i % 100), &format!("w_{}", i / 100 + 1))).collect();
-        let c = RenditionCache::new(d.path().to_path_buf(), 1 << 20, 1 << 30);
+        let c = reopened(d.path(), 1 << 30);
         for (i, k) in keys.iter().enumerate() {
             c.put(k, Arc::new(Rendition::new(k, vec![(i % 251) as u8; 100].into(), OutputFormat::Webp, 7, 5)));
         }
@@ -412,7 +437,7 @@ mod tests {
     fn the_disk_cap_holds_after_a_restart_keeping_the_newest() {
         let d = tempfile::tempdir().unwrap();
         let keys: Vec<RenditionKey> = (0..40).map(|i| key("s.png", &format!("w_{}", i + 1))).collect();
-        let c = RenditionCache::new(d.path().to_path_buf(), 1 << 20, 1 << 30);
+        let c = reopened(d.path(), 1 << 30);
         for k in &keys {
             c.put(k, Arc::new(Rendition::new(k, vec![1u8; 1000].into(), OutputFormat::Png, 1, 1)));
         }
