@@ -29,15 +29,7 @@ pub const FIXED_OVERHEAD_BYTES: u64 = 4 << 20;
 /// allocation); fails as `render` would on a file refused by its header or a transform that cannot plan.
 pub fn estimate(bytes: &[u8], t: &Transform, opts: &RenderOptions) -> Result<u64, EngineError> {
     let (info, jpeg) = sniff::probe_full(bytes, opts.limits.max_input_pixels, opts.limits.animation)?;
-    let facts = crate::plan::SourceFacts {
-        width: info.width,
-        height: info.height,
-        orientation: info.orientation,
-        has_alpha: info.has_alpha,
-        format: info.format,
-        frames: info.frames,
-    };
-    let plan = crate::plan::plan(t, &facts, opts.auto)?;
+    let plan = crate::plan::plan(t, &info.facts(), opts.auto)?;
     Ok(peak_bytes(&info, decoded_bytes_per_pixel(bytes, &info, jpeg), &plan))
 }
 

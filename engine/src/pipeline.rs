@@ -8,7 +8,7 @@ use image::DynamicImage;
 
 use crate::accept::AutoFormat;
 use crate::ops::{self, Fill};
-use crate::plan::{CropWindow, Plan, Rect, SourceFacts};
+use crate::plan::{CropWindow, Plan, Rect};
 use crate::sniff::{self, AnimationLimits, SourceInfo};
 use crate::transform::Transform;
 use crate::{animation, color, decode, encode, EngineError};
@@ -103,15 +103,7 @@ pub fn render(bytes: &[u8], t: &Transform, opts: &RenderOptions) -> Result<Rende
     let budget = Budget { start: Instant::now(), limits: opts.limits };
     budget.time()?;
     let (info, jpeg) = sniff::probe_full(bytes, opts.limits.max_input_pixels, opts.limits.animation)?;
-    let facts = SourceFacts {
-        width: info.width,
-        height: info.height,
-        orientation: info.orientation,
-        has_alpha: info.has_alpha,
-        format: info.format,
-        frames: info.frames,
-    };
-    let mut plan = crate::plan::plan(t, &facts, opts.auto)?;
+    let mut plan = crate::plan::plan(t, &info.facts(), opts.auto)?;
     budget.time()?;
     if plan.animated {
         match animation::render(bytes, &info, &plan, &budget)? {

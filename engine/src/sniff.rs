@@ -29,6 +29,20 @@ pub struct SourceInfo {
     pub plays: u32,
 }
 
+impl SourceInfo {
+    /// What the planner needs from these facts.
+    pub fn facts(&self) -> crate::plan::SourceFacts {
+        crate::plan::SourceFacts {
+            width: self.width,
+            height: self.height,
+            orientation: self.orientation,
+            has_alpha: self.has_alpha,
+            format: self.format,
+            frames: self.frames,
+        }
+    }
+}
+
 /// The default input cap: 100 megapixels.
 pub const DEFAULT_MAX_INPUT_PIXELS: u64 = 100_000_000;
 
