@@ -1,9 +1,13 @@
 //! Per-client render fairness: each client's cache misses spend render-seconds from a refilling budget, and
-//! at most a few of its misses are queued or running at once, so one client's flood cannot starve the others.
+//! at most a few of its heavy misses are queued or running at once, so one client's flood cannot starve the
+//! others. Work-conserving: a client alone with cheap renders is never held back, since nobody waits for it.
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use imgcloud_engine::{AutoFormat, OutputFormat};
+
+use crate::cache::RenditionKey;
 use crate::error::DomainError;
 use crate::ratelimit::{key, Key};
 
@@ -29,6 +33,26 @@ struct Client {
     tokens: f64,
     last: Instant,
     inflight: usize,
+    /// Moving average of this client's render times, in seconds: a client whose renders turn out
+    /// slow is held to the in-flight cap even when its URLs do not look heavy.
+    mean_secs: f64,
+}
+
+/// A client whose renders average this long is capped like one asking for heavy transforms.
+const SLOW_RENDER_SECS: f64 = 1.0;
+
+/// Whether a miss is presumed to hold a render thread for long, from its key alone (the source's
+/// size is not known before the render): full-size renders (no `w`/`h`: cost grows with the
+/// original, up to 100 MP) and AVIF outputs at high quality or beyond 1200 px a side, the slowest
+/// encoder we have. A thumbnail-sized JPEG/WebP/PNG/AVIF of any original is cheap.
+pub fn presumed_heavy(key: &RenditionKey) -> bool {
+    let t = key.transform();
+    if t.w.is_none() && t.h.is_none() {
+        return true;
+    }
+    let avif = t.f == Some(OutputFormat::Avif) || key.auto() == Some(AutoFormat::Avif);
+    let side = u64::from(t.w.unwrap_or(0).max(t.h.unwrap_or(0))) * u64::from(t.dpr.unwrap_or(100)) / 100;
+    avif && (t.q.unwrap_or(0) >= 90 || side > 1200)
 }
 
 /// Shared by the HTTP layer (admission) and the render pool (charging, on the ticket's drop).
@@ -40,6 +64,8 @@ pub struct RenderFairness {
 
 struct Clients {
     map: HashMap<Key, Client>,
+    /// Misses in flight over all clients: whoever has none of them is alone.
+    inflight: usize,
     /// The size at which forgettable clients are next swept out. Doubled past a sweep that left the
     /// map large (everyone in debt), so sweeping stays amortised O(1) a miss under a wide flood.
     next_sweep: usize,
@@ -51,7 +77,7 @@ struct Clients {
 const MAX_CLIENTS: usize = 100_000;
 
 impl RenderFairness {
-    pub fn new(settings: FairnessSettings) -> Self { RenderFairness { settings, clients: Arc::new(Mutex::new(Clients { map: HashMap::new(), next_sweep: MAX_CLIENTS })) } }
+    pub fn new(settings: FairnessSettings) -> Self { RenderFairness { settings, clients: Arc::new(Mutex::new(Clients { map: HashMap::new(), inflight: 0, next_sweep: MAX_CLIENTS })) } }
 
     fn refill(&self, c: &mut Client, now: Instant) {
         let rate = self.settings.seconds_per_minute / 60.0;
@@ -62,7 +88,15 @@ impl RenderFairness {
     /// Admits one cache miss of `client` ("user:<id>" or "ip:<addr>"), or says when to retry. The cost is
     /// charged when the render ends (`Ticket::charge`), since only then is it known: a client may go into
     /// debt by one render, and waits it off before its next miss.
-    pub fn admit(&self, client: &str, now: Instant) -> Result<Ticket, DomainError> {
+    ///
+    /// Both limits protect other clients, so both hold only where someone could be starved:
+    /// - the in-flight cap, for `heavy` misses (`presumed_heavy`) or a client whose renders run slow
+    ///   (a render cannot be pre-empted, so these must leave threads free for whoever comes next),
+    ///   and for any miss while another client has renders in flight;
+    /// - the render-seconds budget, while another client has renders in flight.
+    ///
+    /// A lone client with cheap renders (a load test, a CDN filling its cache) uses every thread.
+    pub fn admit(&self, client: &str, now: Instant, heavy: bool) -> Result<Ticket, DomainError> {
         let s = self.settings;
         let k = key(client);
         let mut guard = self.clients.lock().unwrap_or_else(|p| p.into_inner());
@@ -74,15 +108,18 @@ impl RenderFairness {
             });
             clients.next_sweep = MAX_CLIENTS.max(clients.map.len() * 2);
         }
-        let c = clients.map.entry(k).or_insert(Client { tokens: s.burst_seconds, last: now, inflight: 0 });
+        let total = clients.inflight;
+        let c = clients.map.entry(k).or_insert(Client { tokens: s.burst_seconds, last: now, inflight: 0, mean_secs: 0.0 });
         self.refill(c, now);
-        if s.max_inflight > 0 && c.inflight >= s.max_inflight {
+        let others = total > c.inflight;
+        let capped = heavy || others || c.mean_secs >= SLOW_RENDER_SECS;
+        if s.max_inflight > 0 && c.inflight >= s.max_inflight && capped {
             return Err(DomainError::RateLimited {
                 message: format!("render budget spent: {} uncached renders of this client are already queued or running; retry shortly", c.inflight),
                 retry_after: 1,
             });
         }
-        if s.seconds_per_minute > 0.0 && c.tokens <= 0.0 {
+        if s.seconds_per_minute > 0.0 && c.tokens <= 0.0 && others {
             let retry_after = ((-c.tokens) / (s.seconds_per_minute / 60.0)).ceil().max(1.0) as u64;
             return Err(DomainError::RateLimited {
                 message: format!(
@@ -93,6 +130,7 @@ impl RenderFairness {
             });
         }
         c.inflight += 1;
+        clients.inflight += 1;
         Ok(Ticket { fairness: self.clone(), key: k, spent: Duration::ZERO })
     }
 }
@@ -113,10 +151,15 @@ impl Ticket {
 impl Drop for Ticket {
     fn drop(&mut self) {
         let mut clients = self.fairness.clients.lock().unwrap_or_else(|p| p.into_inner());
+        clients.inflight = clients.inflight.saturating_sub(1);
         if let Some(c) = clients.map.get_mut(&self.key) {
             c.inflight = c.inflight.saturating_sub(1);
+            let spent = self.spent.as_secs_f64();
             if self.fairness.settings.seconds_per_minute > 0.0 {
-                c.tokens -= self.spent.as_secs_f64();
+                c.tokens -= spent;
+            }
+            if spent > 0.0 {
+                c.mean_secs = if c.mean_secs == 0.0 { spent } else { 0.7 * c.mean_secs + 0.3 * spent };
             }
         }
     }
@@ -134,31 +177,33 @@ mod tests {
     fn inflight_cap_is_per_client_and_freed_on_drop() {
         let f = fair(60.0, 60.0, 2);
         let t0 = Instant::now();
-        let a1 = f.admit("ip:a", t0).unwrap();
-        let _a2 = f.admit("ip:a", t0).unwrap();
-        assert!(matches!(f.admit("ip:a", t0), Err(DomainError::RateLimited { retry_after: 1, .. })));
-        assert!(f.admit("ip:b", t0).is_ok(), "another client is admitted");
+        let a1 = f.admit("ip:a", t0, true).unwrap();
+        let _a2 = f.admit("ip:a", t0, true).unwrap();
+        assert!(matches!(f.admit("ip:a", t0, true), Err(DomainError::RateLimited { retry_after: 1, .. })));
+        assert!(f.admit("ip:b", t0, true).is_ok(), "another client is admitted");
         drop(a1);
-        assert!(f.admit("ip:a", t0).is_ok(), "a finished render frees its slot");
+        assert!(f.admit("ip:a", t0, true).is_ok(), "a finished render frees its slot");
     }
 
     #[test]
     fn spent_render_seconds_refuse_until_earned_back() {
         let f = fair(30.0, 10.0, 0);
         let t0 = Instant::now();
-        let mut t = f.admit("user:1", t0).unwrap();
+        // Someone else is rendering: the budget is what keeps user 1 from crowding them out.
+        let _other = f.admit("user:3", t0, false).unwrap();
+        let mut t = f.admit("user:1", t0, false).unwrap();
         t.charge(Duration::from_secs(14));
         drop(t);
         // 10 banked - 14 spent = 4 s of debt at 0.5 s/s: 8 s to wait.
-        match f.admit("user:1", t0) {
+        match f.admit("user:1", t0, false) {
             Err(DomainError::RateLimited { retry_after, message }) => {
                 assert_eq!(retry_after, 8);
                 assert!(message.contains("render budget spent"), "{message}");
             }
             other => panic!("expected refusal, got {:?}", other.err()),
         }
-        assert!(f.admit("user:2", t0).is_ok(), "budgets are per client");
-        assert!(f.admit("user:1", t0 + Duration::from_secs(9)).is_ok());
+        assert!(f.admit("user:2", t0, false).is_ok(), "budgets are per client");
+        assert!(f.admit("user:1", t0 + Duration::from_secs(9), false).is_ok());
     }
 
     #[test]
@@ -167,28 +212,29 @@ mod tests {
         let t0 = Instant::now();
         let tickets: Vec<_> = (0..100)
             .map(|_| {
-                let mut t = f.admit("ip:a", t0).unwrap();
+                let mut t = f.admit("ip:a", t0, true).unwrap();
                 t.charge(Duration::from_secs(100));
                 t
             })
             .collect();
         drop(tickets);
-        assert!(f.admit("ip:a", t0).is_ok());
+        assert!(f.admit("ip:a", t0, true).is_ok());
     }
 
     #[test]
     fn idle_clients_are_forgotten_and_indebted_ones_kept() {
         let f = fair(60.0, 1.0, 0);
         let t0 = Instant::now();
-        let mut debtor = f.admit("ip:debtor", t0).unwrap();
+        let _other = f.admit("ip:other", t0, false).unwrap();
+        let mut debtor = f.admit("ip:debtor", t0, false).unwrap();
         debtor.charge(Duration::from_secs(30));
         drop(debtor);
         for i in 0..(MAX_CLIENTS + 10) {
-            drop(f.admit(&format!("ip:{i}"), t0).unwrap());
+            drop(f.admit(&format!("ip:{i}"), t0, false).unwrap());
         }
         let len = f.clients.lock().unwrap().map.len();
         assert!(len < 20, "idle clients swept: {len} left");
-        assert!(f.admit("ip:debtor", t0).is_err(), "the debtor is still in debt");
+        assert!(f.admit("ip:debtor", t0, false).is_err(), "the debtor is still in debt");
     }
 
     #[test]
@@ -196,5 +242,59 @@ mod tests {
         assert_eq!(FairnessSettings::auto_inflight(1), 1);
         assert_eq!(FairnessSettings::auto_inflight(2), 1);
         assert_eq!(FairnessSettings::auto_inflight(8), 4);
+    }
+
+    #[test]
+    fn a_lone_client_with_cheap_renders_is_never_held_back() {
+        let f = fair(30.0, 1.0, 1);
+        let t0 = Instant::now();
+        // Over the cap and deep in debt, but nobody else is waiting for a thread.
+        let mut held: Vec<_> = (0..8).map(|_| f.admit("ip:loadtest", t0, false).unwrap()).collect();
+        for t in &mut held {
+            t.charge(Duration::from_millis(200));
+        }
+        drop(held);
+        assert!(f.admit("ip:loadtest", t0, false).is_ok(), "in debt but alone");
+        // Heavy renders are capped even alone: they would keep the next client from any thread.
+        let _h = f.admit("ip:flood", t0 + Duration::from_secs(60), true).unwrap();
+    }
+
+    #[test]
+    fn another_clients_render_brings_the_limits_back() {
+        let f = fair(30.0, 0.2, 1);
+        let t0 = Instant::now();
+        let mut a = f.admit("ip:a", t0, false).unwrap();
+        let _a2 = f.admit("ip:a", t0, false).unwrap();
+        let b = f.admit("ip:b", t0, false).unwrap();
+        assert!(f.admit("ip:a", t0, false).is_err(), "over the cap while b renders");
+        a.charge(Duration::from_millis(500));
+        drop(a);
+        assert!(matches!(f.admit("ip:a", t0, false), Err(DomainError::RateLimited { .. })), "in debt while b renders");
+        drop(b);
+        assert!(f.admit("ip:a", t0, false).is_ok(), "alone again");
+    }
+
+    #[test]
+    fn a_client_whose_renders_run_slow_is_capped_alone() {
+        let f = fair(0.0, 0.0, 1);
+        let t0 = Instant::now();
+        let mut t = f.admit("ip:s", t0, false).unwrap();
+        t.charge(Duration::from_secs(3));
+        drop(t);
+        let _one = f.admit("ip:s", t0, false).unwrap();
+        assert!(f.admit("ip:s", t0, false).is_err());
+    }
+
+    #[test]
+    fn heavy_means_full_size_or_a_large_or_fine_avif() {
+        let k = |t: &str, accept: Option<&str>| RenditionKey::new("s", imgcloud_engine::Transform::parse(t).unwrap(), accept);
+        assert!(presumed_heavy(&k("f_webp", None)), "no w/h: the original's full size");
+        assert!(presumed_heavy(&k("w_1900,f_avif", None)));
+        assert!(presumed_heavy(&k("w_800,dpr_2,f_avif", None)));
+        assert!(presumed_heavy(&k("w_400,f_avif,q_100", None)));
+        assert!(presumed_heavy(&k("w_1900,f_auto", Some("image/avif,image/webp"))), "f_auto that became AVIF");
+        assert!(!presumed_heavy(&k("w_1900,f_auto", Some("image/webp"))));
+        assert!(!presumed_heavy(&k("w_512,h_512,c_fit,f_avif,q_50", None)));
+        assert!(!presumed_heavy(&k("w_4000,f_jpg", None)));
     }
 }

@@ -135,7 +135,7 @@ impl Handler<Render> for RenderSupervisor {
             return Ok(rx);
         }
         let ticket = match (&self.fairness, &msg.client) {
-            (Some(f), Some(client)) => Some(f.admit(client, Instant::now()).inspect_err(|_| metrics::counter!("render_budget_refused_total").increment(1))?),
+            (Some(f), Some(client)) => Some(f.admit(client, Instant::now(), crate::fairness::presumed_heavy(&msg.key)).inspect_err(|_| metrics::counter!("render_budget_refused_total").increment(1))?),
             _ => None,
         };
         let jobs = self.admit().ok_or_else(queue_full)?;

@@ -80,15 +80,63 @@ fn a_client_in_render_debt_waits_it_off_while_others_render() {
     ]);
     let key = app.api_key(&app.admin());
     app.upload_ok(&key, noise_png(1200, 1200, 3), "n.png", &[("public_id", "n")]);
+    app.upload_ok(&key, noise_png(2000, 2000, 5), "big.png", &[("public_id", "big")]);
     // The first miss is admitted on the banked burst and costs more than it (an AVIF of 1.4 MP).
     let first = app.client().get(app.url("/v1/image/w_1200,f_avif/n")).header("Authorization", &key).send().unwrap();
     assert_eq!(first.status(), 200);
-    let r = app.client().get(app.url("/v1/image/w_1100,f_avif/n")).header("Authorization", &key).send().unwrap();
+    // In debt, but alone: nobody waits for the thread it would take, so it is served (work-conserving).
+    let alone = app.client().get(app.url("/v1/image/w_1100,f_avif/n")).header("Authorization", &key).send().unwrap();
+    assert_eq!(alone.status(), 200);
+
+    // Another client (anonymous, by IP) starts a long render; while it runs, the debt counts.
+    let other = {
+        let url = app.url("/v1/image/w_1600,f_avif,q_100/big");
+        let c = reqwest::blocking::Client::builder().timeout(Duration::from_secs(120)).build().unwrap();
+        std::thread::spawn(move || c.get(url).send().unwrap().status().as_u16())
+    };
+    let t0 = Instant::now();
+    while app.metric_sum("render_queue_depth") < 1.0 {
+        assert!(t0.elapsed() < Duration::from_secs(30), "the other client's render never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let r = app.client().get(app.url("/v1/image/w_1000,f_avif/n")).header("Authorization", &key).send().unwrap();
     let retry: u64 = r.headers().get("retry-after").unwrap().to_str().unwrap().parse().unwrap();
     assert!(retry >= 1);
     assert!(assert_error(r, 429).contains("render-seconds"));
     // The same image, already rendered, is a hit: served to the indebted client.
     assert_eq!(app.client().get(app.url("/v1/image/w_1200,f_avif/n")).header("Authorization", &key).send().unwrap().status(), 200);
-    // Another client (anonymous, by IP) is not affected.
+    // The other client is not refused (its long render may run out of its deadline on a loaded machine: 503).
+    let status = other.join().unwrap();
+    assert!(status == 200 || status == 503, "the other client's render: {status}");
     assert_eq!(app.client().get(app.url("/v1/image/w_900,f_avif/n")).send().unwrap().status(), 200);
+}
+
+#[test]
+fn a_lone_client_with_cheap_misses_uses_every_thread_unrefused() {
+    // As a load test or a CDN filling its cache: one client, many concurrent thumbnail misses, a
+    // per-client cap of 1 and almost no render budget. Nobody else waits, so nothing is refused.
+    let app = spawn_app_with(&[
+        ("IMGCLOUD_RENDER__CLIENT_MAX_INFLIGHT", "1"),
+        ("IMGCLOUD_RENDER__CLIENT_RENDER_SECONDS_PER_MINUTE", "1"),
+        ("IMGCLOUD_RENDER__CLIENT_RENDER_BURST_SECONDS", "0.01"),
+    ]);
+    let key = app.api_key(&app.admin());
+    app.upload_ok(&key, noise_png(1600, 1200, 9), "p.png", &[("public_id", "p")]);
+    let barrier = Arc::new(Barrier::new(8));
+    let handles: Vec<_> = (0..8u32)
+        .map(|i| {
+            let (b, url, c) = (barrier.clone(), app.url(&format!("/v1/image/w_{},h_300,c_fit,f_webp/p", 300 + i)), app.client());
+            std::thread::spawn(move || {
+                b.wait();
+                let r = c.get(url).send().unwrap();
+                (r.status().as_u16(), r.bytes().unwrap())
+            })
+        })
+        .collect();
+    for (i, h) in handles.into_iter().enumerate() {
+        let (status, body) = h.join().unwrap();
+        assert_eq!(status, 200, "miss {i}: {}", String::from_utf8_lossy(&body));
+        assert_eq!(decode(&body).dimensions().0, 300 + i as u32);
+    }
+    assert_eq!(app.metric_sum("render_budget_refused_total"), 0.0);
 }
