@@ -3,10 +3,16 @@
 //! - jpg: libjpeg-turbo (the `mozjpeg` crate in its fastest, libjpeg-turbo-compatible profile):
 //!   progressive with optimised Huffman tables; 4:2:0 chroma below q 90, 4:4:4 from q 90 up, the
 //!   split libvips's jpegsave makes by default.
-//! - png: `image`'s encoder with fast compression and adaptive filtering.
+//! - png: the png crate (as `image` drives it) with fast compression and adaptive filtering.
 //! - webp: libwebp lossy at the planned quality, with an alpha plane when the image has one.
 //! - avif: ravif (rav1e) at the planned quality and the caller's speed, alpha aware.
 //! - gif: `image`'s encoder, one frame, NeuQuant palette (an exact one up to 256 colours).
+//!
+//! The render deadline (`Budget::time`) is checked inside the still JPEG, PNG and WebP encodes,
+//! which give up with the same `Deadline` error a skipped step reports: JPEG between bands of
+//! scanlines and on every output buffer libjpeg flushes, PNG between bands of rows, WebP from
+//! libwebp's progress hook (about once per macroblock row). rav1e (AVIF) and the GIF quantiser
+//! offer no way in, so an AVIF encode is bounded by `avif_speed_for` instead, and a GIF by its size.
 //!
 //! Animated outputs (`AnimatedEncoder`) take frames one at a time with their delays:
 //! - gif: the gif crate, one local palette per frame quantised as above, each frame the full
@@ -16,15 +22,23 @@
 //!   stores each frame as the rectangle that changed, and an unchanged frame becomes extra time
 //!   on the previous one, so a WebP may hold fewer frames than its source with the same timing.
 
-use image::codecs::gif::GifEncoder;
-use image::codecs::png::{CompressionType, FilterType, PngEncoder};
-use image::{DynamicImage, ExtendedColorType, ImageEncoder};
+use std::cell::Cell;
+use std::io::Write;
 
+use image::codecs::gif::GifEncoder;
+use image::{DynamicImage, ExtendedColorType};
+
+use crate::pipeline::Budget;
 use crate::transform::OutputFormat;
 use crate::EngineError;
 
 /// GIF palette quantisation speed, 1 (best) ..= 30 (fastest); 10 is `image`'s own default.
 const GIF_SPEED: i32 = 10;
+
+/// Input bytes handed to the JPEG and PNG encoders between two deadline checks: a few
+/// milliseconds of work, so an abandoned encode stops soon after its deadline, while a check
+/// (one clock read) stays lost in the noise.
+const BAND_BYTES: usize = 1 << 20;
 
 /// MIME type of an output format.
 pub(crate) fn content_type(f: OutputFormat) -> &'static str {
@@ -44,21 +58,20 @@ fn err(e: impl std::fmt::Display) -> EngineError {
 }
 
 /// Encodes 8-bit sRGB RGB or RGBA pixels. JPEG callers flatten alpha first; RGBA reaching the JPEG
-/// encoder is flattened onto black as a last resort rather than failing.
-pub(crate) fn encode(img: &DynamicImage, format: OutputFormat, quality: u8, avif_speed: u8) -> Result<Vec<u8>, EngineError> {
+/// encoder is flattened onto black as a last resort rather than failing. JPEG, PNG and WebP give
+/// up with `budget`'s `Deadline` error once its deadline has passed.
+pub(crate) fn encode(img: &DynamicImage, format: OutputFormat, quality: u8, avif_speed: u8, budget: &Budget) -> Result<Vec<u8>, EngineError> {
     let (w, h) = (img.width(), img.height());
     let q = quality.clamp(1, 100);
     let mut out = Vec::new();
     match format {
         OutputFormat::Jpg | OutputFormat::Auto => {
             let rgb = img.to_rgb8();
-            out = encode_jpeg(rgb.as_raw(), w, h, q)?;
+            out = encode_jpeg(rgb.as_raw(), w, h, q, budget)?;
         }
         OutputFormat::Png => {
             let (buf, ct) = raw(img);
-            PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Adaptive)
-                .write_image(buf, w, h, ct)
-                .map_err(err)?;
+            out = encode_png(buf, ct, w, h, budget)?;
         }
         OutputFormat::Gif => {
             let rgba = img.to_rgba8();
@@ -66,13 +79,11 @@ pub(crate) fn encode(img: &DynamicImage, format: OutputFormat, quality: u8, avif
             enc.encode(rgba.as_raw(), w, h, ExtendedColorType::Rgba8).map_err(err)?;
         }
         OutputFormat::Webp => {
-            let enc = match img {
-                DynamicImage::ImageRgba8(b) => webp::Encoder::from_rgba(b.as_raw(), w, h),
-                DynamicImage::ImageRgb8(b) => webp::Encoder::from_rgb(b.as_raw(), w, h),
-                _ => return encode(&DynamicImage::ImageRgba8(img.to_rgba8()), format, q, avif_speed),
+            out = match img {
+                DynamicImage::ImageRgba8(b) => encode_webp(b.as_raw(), true, w, h, q, budget)?,
+                DynamicImage::ImageRgb8(b) => encode_webp(b.as_raw(), false, w, h, q, budget)?,
+                _ => encode_webp(img.to_rgba8().as_raw(), true, w, h, q, budget)?,
             };
-            let mem = enc.encode_simple(false, f32::from(q)).map_err(|e| err(format!("webp: {e:?}")))?;
-            out = mem.to_vec();
         }
         OutputFormat::Avif => {
             let enc = ravif::Encoder::new()
@@ -110,8 +121,10 @@ pub(crate) fn encode(img: &DynamicImage, format: OutputFormat, quality: u8, avif
 /// Outputs above this many pixels are AVIF-encoded at the fastest speed whatever is configured.
 const AVIF_FAST_ABOVE_PIXELS: u64 = 4_000_000;
 
-/// The AVIF speed for an output of `pixels`: rav1e's time grows with area and a single encode cannot
-/// be interrupted, so a large output trades some bytes for fitting the render deadline.
+/// The AVIF speed for an output of `pixels`: rav1e's time grows with area and an encode cannot be
+/// interrupted (neither ravif 0.13 nor rav1e 0.8 has a way to cancel or a progress callback; the
+/// one frame is encoded inside a single `receive_packet`), so a large output trades some bytes for
+/// fitting the render deadline.
 pub(crate) fn avif_speed_for(pixels: u64, configured: u8) -> u8 {
     let speed = configured.clamp(1, 10);
     if pixels > AVIF_FAST_ABOVE_PIXELS { 10 } else { speed }
@@ -303,10 +316,14 @@ impl Drop for WebpAnimation {
 /// saves about a third of the bytes; at 90 and above users ask for fidelity.
 const JPEG_FULL_CHROMA_FROM_Q: u8 = 90;
 
-fn encode_jpeg(rgb: &[u8], w: u32, h: u32, q: u8) -> Result<Vec<u8>, EngineError> {
+fn encode_jpeg(rgb: &[u8], w: u32, h: u32, q: u8, budget: &Budget) -> Result<Vec<u8>, EngineError> {
     use std::panic::{catch_unwind, AssertUnwindSafe};
-    // libjpeg reports errors by unwinding (see decode.rs); catch it here, next to the call.
-    catch_unwind(AssertUnwindSafe(|| -> Result<Vec<u8>, EngineError> {
+    let stopped = Cell::new(None);
+    // libjpeg reports errors by unwinding (see decode.rs); catch it here, next to the call. The
+    // deadline stops it the same way: the writer refuses bytes, the mozjpeg crate turns that into
+    // libjpeg's write error, which unwinds out through `error_exit` and drops (destroys) the
+    // compressor on the way, as any libjpeg error does.
+    let result = catch_unwind(AssertUnwindSafe(|| -> Result<Vec<u8>, EngineError> {
         let mut c = mozjpeg::Compress::new(mozjpeg::ColorSpace::JCS_RGB);
         c.set_fastest_defaults();
         c.set_size(w as usize, h as usize);
@@ -315,11 +332,168 @@ fn encode_jpeg(rgb: &[u8], w: u32, h: u32, q: u8) -> Result<Vec<u8>, EngineError
         c.set_chroma_sampling_pixel_sizes(chroma, chroma);
         c.set_progressive_mode();
         c.set_optimize_coding(true);
-        let mut started = c.start_compress(Vec::with_capacity(rgb.len() / 8)).map_err(err)?;
-        started.write_scanlines(rgb).map_err(err)?;
-        started.finish().map_err(err)
+        let out = DeadlineWriter { out: Vec::with_capacity(rgb.len() / 8), budget, stopped: &stopped };
+        let mut started = c.start_compress(out).map_err(err)?;
+        // Progressive: this pass only transforms rows into coefficients (no output yet), so it is
+        // fed in bands with a check between; libjpeg sees the same rows in the same order.
+        let row = (w as usize * 3).max(1);
+        for band in rgb.chunks((BAND_BYTES / row).max(1) * row) {
+            budget.time()?;
+            started.write_scanlines(band).map_err(err)?;
+        }
+        // The scans are coded here, each written out through `DeadlineWriter`.
+        Ok(started.finish().map_err(err)?.out)
     }))
-    .unwrap_or_else(|_| Err(err("libjpeg failed while encoding")))
+    .unwrap_or_else(|_| Err(err("libjpeg failed while encoding")));
+    match stopped.take() {
+        Some(deadline) => Err(deadline),
+        None => result,
+    }
+}
+
+/// The JPEG output: refuses further bytes once the deadline has passed, remembering why.
+struct DeadlineWriter<'a> {
+    out: Vec<u8>,
+    budget: &'a Budget,
+    stopped: &'a Cell<Option<EngineError>>,
+}
+
+impl Write for DeadlineWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Err(e) = self.budget.time() {
+            self.stopped.set(Some(e));
+            return Err(std::io::Error::other("render deadline passed"));
+        }
+        self.out.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> { Ok(()) }
+}
+
+/// PNG as `image`'s `PngEncoder` with `CompressionType::Fast` and `FilterType::Adaptive` writes it
+/// (fdeflate, adaptive filter per row; stored uncompressed instead when that is smaller, as for
+/// noise), streamed in bands of rows with a deadline check between. The pixels are the same; the
+/// IDAT data comes in 256 KiB chunks rather than one.
+fn encode_png(buf: &[u8], ct: ExtendedColorType, w: u32, h: u32, budget: &Budget) -> Result<Vec<u8>, EngineError> {
+    let (color, bpp) = match ct {
+        ExtendedColorType::Rgba8 => (png::ColorType::Rgba, 4),
+        _ => (png::ColorType::Rgb, 3),
+    };
+    let out = png_stream(buf, color, bpp, w, h, png::Compression::Fast, png::Filter::Adaptive, budget)?;
+    // Rows with their filter bytes: what a stored (uncompressed) stream holds, plus a few bytes.
+    let stored = (w as usize * bpp + 1) * h as usize;
+    if out.len() > stored {
+        return png_stream(buf, color, bpp, w, h, png::Compression::NoCompression, png::Filter::NoFilter, budget);
+    }
+    Ok(out)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn png_stream(
+    buf: &[u8],
+    color: png::ColorType,
+    bpp: usize,
+    w: u32,
+    h: u32,
+    compression: png::Compression,
+    filter: png::Filter,
+    budget: &Budget,
+) -> Result<Vec<u8>, EngineError> {
+    let mut out = Vec::new();
+    let mut enc = png::Encoder::new(&mut out, w, h);
+    enc.set_color(color);
+    enc.set_depth(png::BitDepth::Eight);
+    enc.set_compression(compression);
+    enc.set_filter(filter);
+    let mut writer = enc.write_header().map_err(err)?;
+    let mut stream = writer.stream_writer_with_size(PNG_IDAT_BYTES).map_err(err)?;
+    let row = (w as usize * bpp).max(1);
+    for band in buf.chunks((BAND_BYTES / row).max(1) * row) {
+        budget.time()?;
+        stream.write_all(band).map_err(err)?;
+    }
+    stream.finish().map_err(err)?;
+    writer.finish().map_err(err)?;
+    Ok(out)
+}
+
+/// Size of a PNG IDAT chunk: large enough that chunk headers cost nothing measurable.
+const PNG_IDAT_BYTES: usize = 256 * 1024;
+
+/// What libwebp's progress hook sees through `WebPPicture::user_data`.
+struct WebpProgress<'a> {
+    budget: &'a Budget,
+    stopped: Option<EngineError>,
+}
+
+/// libwebp's progress hook: 0 (abort with `VP8_ENC_ERROR_USER_ABORT`) once the deadline has passed.
+unsafe extern "C" fn webp_progress(_percent: std::ffi::c_int, pic: *const libwebp_sys::WebPPicture) -> std::ffi::c_int {
+    // SAFETY: `user_data` points at the `WebpProgress` on `encode_webp`'s stack, which outlives
+    // the `WebPEncode` call that runs this hook and is not touched by anything else meanwhile.
+    let progress = unsafe { &mut *(*pic).user_data.cast::<WebpProgress>() };
+    match progress.budget.time() {
+        Ok(()) => 1,
+        Err(e) => {
+            progress.stopped = Some(e);
+            0
+        }
+    }
+}
+
+/// Still WebP through libwebp directly, with the settings the `webp` crate's `encode_simple(false, q)`
+/// uses (default config, lossy, compressed alpha plane) and so the same bytes; only libwebp's
+/// picture carries the progress hook the deadline needs, which that crate does not expose.
+fn encode_webp(data: &[u8], alpha: bool, w: u32, h: u32, q: u8, budget: &Budget) -> Result<Vec<u8>, EngineError> {
+    use libwebp_sys::*;
+    let bpp = if alpha { 4 } else { 3 };
+    let (wi, hi) = (i32::try_from(w).map_err(err)?, i32::try_from(h).map_err(err)?);
+    if data.len() < w as usize * h as usize * bpp {
+        return Err(err("webp: pixel buffer smaller than the image"));
+    }
+    let mut config = WebPConfig::new().map_err(|()| err("libwebp: encoder version mismatch"))?;
+    config.lossless = 0;
+    config.alpha_compression = 1;
+    config.quality = f32::from(q);
+    let mut progress = WebpProgress { budget, stopped: None };
+    // SAFETY: `pic` is initialised by WebPPictureInit and freed on every path after import; the
+    // import reads `h` rows of `w * bpp` bytes, which `data` holds (checked above); `writer` and
+    // `progress` live on this stack across WebPEncode, and the writer's memory is released with
+    // WebPMemoryWriterClear after its bytes are copied out.
+    unsafe {
+        if WebPValidateConfig(&config) == 0 {
+            return Err(err("webp: VP8_ENC_ERROR_INVALID_CONFIGURATION"));
+        }
+        let mut pic = WebPPicture::new().map_err(|()| err("libwebp: picture version mismatch"))?;
+        pic.use_argb = 1;
+        pic.width = wi;
+        pic.height = hi;
+        let imported = if alpha {
+            WebPPictureImportRGBA(&mut pic, data.as_ptr(), wi * 4)
+        } else {
+            WebPPictureImportRGB(&mut pic, data.as_ptr(), wi * 3)
+        };
+        if imported == 0 {
+            WebPPictureFree(&mut pic);
+            return Err(err(format!("webp: {:?}", pic.error_code)));
+        }
+        let mut writer = std::mem::MaybeUninit::<WebPMemoryWriter>::uninit();
+        WebPMemoryWriterInit(writer.as_mut_ptr());
+        let mut writer = writer.assume_init();
+        pic.writer = Some(WebPMemoryWrite);
+        pic.custom_ptr = std::ptr::addr_of_mut!(writer).cast();
+        pic.progress_hook = Some(webp_progress);
+        pic.user_data = std::ptr::addr_of_mut!(progress).cast();
+        let ok = WebPEncode(&config, &mut pic) != 0;
+        let code = pic.error_code;
+        WebPPictureFree(&mut pic);
+        let out = if ok && !writer.mem.is_null() { Some(std::slice::from_raw_parts(writer.mem, writer.size).to_vec()) } else { None };
+        WebPMemoryWriterClear(&mut writer);
+        match (out, progress.stopped) {
+            (_, Some(deadline)) => Err(deadline),
+            (Some(out), None) => Ok(out),
+            (None, None) => Err(err(format!("webp: {code:?}"))),
+        }
+    }
 }
 
 fn raw(img: &DynamicImage) -> (&[u8], ExtendedColorType) {
@@ -335,6 +509,112 @@ fn raw(img: &DynamicImage) -> (&[u8], ExtendedColorType) {
 mod tests {
     use super::*;
     use image::{Rgb, RgbImage, Rgba, RgbaImage};
+
+    use crate::pipeline::Limits;
+
+    fn no_deadline() -> Budget {
+        Budget::new(Limits::default())
+    }
+
+    /// Deterministic noise (xorshift), the slowest kind of picture to encode; alpha varies too.
+    fn noise(w: u32, h: u32, alpha: bool) -> DynamicImage {
+        let mut s = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            s.to_le_bytes()
+        };
+        if alpha {
+            DynamicImage::ImageRgba8(RgbaImage::from_fn(w, h, |_, _| {
+                let b = next();
+                Rgba([b[0], b[1], b[2], b[3] | 0x80])
+            }))
+        } else {
+            DynamicImage::ImageRgb8(RgbImage::from_fn(w, h, |_, _| {
+                let b = next();
+                Rgb([b[0], b[1], b[2]])
+            }))
+        }
+    }
+
+    const STOPPABLE: [OutputFormat; 3] = [OutputFormat::Jpg, OutputFormat::Png, OutputFormat::Webp];
+
+    #[test]
+    fn encodes_give_up_when_the_deadline_has_passed_at_their_start() {
+        let img = noise(1200, 900, false);
+        for f in STOPPABLE {
+            let past = Budget::new(Limits { deadline: Some(std::time::Instant::now()), ..Limits::default() });
+            assert!(matches!(encode(&img, f, 90, 8, &past), Err(EngineError::Deadline(_))), "{f:?}");
+        }
+    }
+
+    #[test]
+    fn encodes_give_up_at_the_first_check_that_finds_the_deadline_passed() {
+        for (f, img) in STOPPABLE.iter().flat_map(|&f| [(f, noise(1200, 900, false)), (f, noise(1200, 900, true))]) {
+            // How often this encode looks at the deadline when it never passes.
+            let counting = Budget::passing_after_checks(u32::MAX);
+            let whole = encode(&img, f, 90, 8, &counting).unwrap();
+            let checks = u32::MAX - counting.checks_left();
+            assert!(checks >= 4, "{f:?} checked its deadline {checks} times");
+            assert_eq!(encode(&img, f, 90, 8, &Budget::passing_after_checks(checks)).unwrap(), whole, "{f:?}");
+            // Passing half way through, or just before the last check: abandoned with the deadline error.
+            for n in [checks / 2, checks - 1] {
+                let budget = Budget::passing_after_checks(n);
+                assert!(matches!(encode(&img, f, 90, 8, &budget), Err(EngineError::Deadline(_))), "{f:?} after {n} of {checks} checks");
+                assert_eq!(budget.checks_left(), 0, "{f:?} made every check it was allowed");
+            }
+        }
+    }
+
+    #[test]
+    fn webp_output_is_the_webp_crates_byte_for_byte() {
+        for img in [noise(301, 199, false), noise(301, 199, true)] {
+            let (w, h) = (img.width(), img.height());
+            let theirs = match &img {
+                DynamicImage::ImageRgba8(b) => webp::Encoder::from_rgba(b.as_raw(), w, h).encode_simple(false, 77.0).unwrap().to_vec(),
+                DynamicImage::ImageRgb8(b) => webp::Encoder::from_rgb(b.as_raw(), w, h).encode_simple(false, 77.0).unwrap().to_vec(),
+                _ => unreachable!(),
+            };
+            assert_eq!(encode(&img, OutputFormat::Webp, 77, 8, &no_deadline()).unwrap(), theirs);
+        }
+    }
+
+    #[test]
+    fn jpeg_fed_in_bands_is_the_one_call_encode_byte_for_byte() {
+        let img = noise(1000, 1500, false).to_rgb8();
+        for q in [80, 95] {
+            let mut c = mozjpeg::Compress::new(mozjpeg::ColorSpace::JCS_RGB);
+            c.set_fastest_defaults();
+            c.set_size(1000, 1500);
+            c.set_quality(f32::from(q));
+            let chroma = if q >= JPEG_FULL_CHROMA_FROM_Q { (1, 1) } else { (2, 2) };
+            c.set_chroma_sampling_pixel_sizes(chroma, chroma);
+            c.set_progressive_mode();
+            c.set_optimize_coding(true);
+            let mut started = c.start_compress(Vec::new()).unwrap();
+            started.write_scanlines(img.as_raw()).unwrap();
+            let whole = started.finish().unwrap();
+            assert_eq!(encode_jpeg(img.as_raw(), 1000, 1500, q, &no_deadline()).unwrap(), whole, "q {q}");
+        }
+    }
+
+    #[test]
+    fn png_streamed_in_bands_keeps_every_pixel() {
+        use image::codecs::png::{CompressionType, FilterType, PngEncoder};
+        use image::ImageEncoder;
+        let gradient = DynamicImage::ImageRgb8(RgbImage::from_fn(900, 800, |x, y| Rgb([(x / 4) as u8, (y / 4) as u8, ((x + y) / 8) as u8])));
+        for img in [noise(900, 800, false), noise(900, 800, true), gradient] {
+            let ours = encode(&img, OutputFormat::Png, 80, 8, &no_deadline()).unwrap();
+            assert_eq!(image::load_from_memory(&ours).unwrap(), img, "{:?}", img.color());
+            // Against `image`'s own PngEncoder with the same settings (what was used before).
+            let (buf, ct) = raw(&img);
+            let mut theirs = Vec::new();
+            PngEncoder::new_with_quality(&mut theirs, CompressionType::Fast, FilterType::Adaptive).write_image(buf, img.width(), img.height(), ct).unwrap();
+            eprintln!("{:?}: ours {} bytes, image's {} bytes", img.color(), ours.len(), theirs.len());
+            assert!(ours.len() as f64 <= theirs.len() as f64 * 1.01, "{:?}: {} vs {}", img.color(), ours.len(), theirs.len());
+        }
+    }
 
     #[test]
     fn large_avif_outputs_are_encoded_at_the_fastest_speed() {
@@ -352,7 +632,7 @@ mod tests {
         let rgba = DynamicImage::ImageRgba8(RgbaImage::from_fn(33, 17, |x, _| Rgba([200, 10, 10, if x < 10 { 0 } else { 255 }])));
         for f in [OutputFormat::Jpg, OutputFormat::Png, OutputFormat::Webp, OutputFormat::Avif, OutputFormat::Gif] {
             for img in [&rgb, &rgba] {
-                let b = encode(img, f, 80, 10).unwrap();
+                let b = encode(img, f, 80, 10, &no_deadline()).unwrap();
                 // The image crate has no AVIF decoder here; our own (rav1d) reads it back.
                 let back = match f {
                     OutputFormat::Avif => match crate::avif::decode(&b, u64::MAX).unwrap().pixels {
@@ -433,11 +713,11 @@ mod tests {
     #[test]
     fn jpeg_is_progressive_with_chroma_subsampling_matched_to_quality() {
         let img = DynamicImage::ImageRgb8(RgbImage::from_fn(64, 48, |x, y| Rgb([x as u8 * 4, y as u8 * 5, 128])));
-        let low = encode(&img, OutputFormat::Jpg, 80, 8).unwrap();
+        let low = encode(&img, OutputFormat::Jpg, 80, 8, &no_deadline()).unwrap();
         let (sof, comps) = jpeg_frame(&low);
         assert_eq!(sof, 0xC2, "progressive (SOF2)");
         assert_eq!(comps, vec![(2, 2), (1, 1), (1, 1)], "4:2:0 below q 90");
-        let high = encode(&img, OutputFormat::Jpg, 90, 8).unwrap();
+        let high = encode(&img, OutputFormat::Jpg, 90, 8, &no_deadline()).unwrap();
         assert_eq!(jpeg_frame(&high), (0xC2, vec![(1, 1), (1, 1), (1, 1)]), "4:4:4 from q 90");
         // Quality reaches the quantiser: the q 90 file is larger.
         assert!(high.len() > low.len());

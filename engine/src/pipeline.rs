@@ -25,7 +25,9 @@ pub struct Limits {
     /// Caps on an animated source: its frame count and pixels over all frames, from the headers;
     /// an animated render also holds frames x its largest per-frame buffer to `max_pixels`.
     pub animation: AnimationLimits,
-    /// Wall-clock deadline, checked between steps.
+    /// Wall-clock deadline, checked between steps and inside the long ones: the JPEG, PNG and
+    /// still WebP encoders give up once it has passed (`encode`). AVIF and GIF encodes and a
+    /// single resize run to their end.
     pub deadline: Option<Instant>,
 }
 
@@ -67,10 +69,44 @@ impl Default for RenderOptions {
 pub(crate) struct Budget {
     start: Instant,
     pub limits: Limits,
+    /// Tests only: how many more checks pass before the deadline counts as passed, so a test can
+    /// make it pass in the middle of an encode without timing anything.
+    #[cfg(test)]
+    checks_left: Option<std::sync::atomic::AtomicU32>,
 }
 
 impl Budget {
+    pub(crate) fn new(limits: Limits) -> Self {
+        Budget {
+            start: Instant::now(),
+            limits,
+            #[cfg(test)]
+            checks_left: None,
+        }
+    }
+
+    /// A budget without a clock deadline whose `time` fails from its `n + 1`-th call on.
+    #[cfg(test)]
+    pub(crate) fn passing_after_checks(n: u32) -> Self {
+        Budget { checks_left: Some(std::sync::atomic::AtomicU32::new(n)), ..Budget::new(Limits::default()) }
+    }
+
+    /// Tests only: the checks still to pass, of those given to `passing_after_checks`.
+    #[cfg(test)]
+    pub(crate) fn checks_left(&self) -> u32 {
+        self.checks_left.as_ref().map_or(0, |n| n.load(std::sync::atomic::Ordering::SeqCst))
+    }
+
+    /// `Err(Deadline)` once the deadline has passed: the one check, made between steps and by the
+    /// encoders' progress hooks (`encode`), so an abandoned step reports what a skipped one would.
     pub(crate) fn time(&self) -> Result<(), EngineError> {
+        #[cfg(test)]
+        if let Some(left) = &self.checks_left {
+            use std::sync::atomic::Ordering::SeqCst;
+            if left.fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1)).is_err() {
+                return Err(EngineError::Deadline(self.start.elapsed().as_millis() as u64));
+            }
+        }
         match self.limits.deadline {
             Some(d) if Instant::now() >= d => {
                 Err(EngineError::Deadline(d.saturating_duration_since(self.start).as_millis() as u64))
@@ -96,11 +132,11 @@ fn keeps_alpha(f: OutputFormat) -> bool {
 /// steps (`animation::render`); with any other format it renders its first frame.
 ///
 /// Never panics on any input: decoders run under `catch_unwind` and report `Corrupt`; a panic in a
-/// later step reports `Encode`. The deadline is checked between steps (a single long step, such as
-/// a large AVIF encode, is not interrupted); every intermediate buffer is checked against
-/// `max_work_pixels` before it is allocated.
+/// later step reports `Encode`. The deadline is checked between steps and inside the JPEG, PNG and
+/// WebP encodes (an AVIF or GIF encode or a resize, once started, runs to its end); every
+/// intermediate buffer is checked against `max_work_pixels` before it is allocated.
 pub fn render(bytes: &[u8], t: &Transform, opts: &RenderOptions) -> Result<Rendered, EngineError> {
-    let budget = Budget { start: Instant::now(), limits: opts.limits };
+    let budget = Budget::new(opts.limits);
     budget.time()?;
     let (info, jpeg) = sniff::probe_full(bytes, opts.limits.max_input_pixels, opts.limits.animation)?;
     let mut plan = crate::plan::plan(t, &info.facts(), opts.auto)?;
@@ -141,7 +177,7 @@ pub(crate) fn to_oriented_srgb(decoded: decode::Decoded, orientation: u8, budget
 
 fn execute(img: DynamicImage, plan: &Plan, budget: &Budget, opts: &RenderOptions) -> Result<Rendered, EngineError> {
     let img = apply_steps(img, plan, budget, &mut None)?;
-    let bytes = encode::encode(&img, plan.format, plan.quality, opts.avif_speed)?;
+    let bytes = encode::encode(&img, plan.format, plan.quality, opts.avif_speed, budget)?;
     budget.time()?;
     Ok(Rendered {
         bytes,
