@@ -12,13 +12,13 @@
 # (MALLOC_MMAP_THRESHOLD_, MALLOC_ARENA_MAX), jemalloc and mimalloc by LD_PRELOAD of Debian's
 # libjemalloc2 and libmimalloc2.0 (installed when missing), which replace malloc for the Rust code
 # and the C codecs alike. So a variant measures the allocator, not how it is linked in.
-# Knobs: ALLOCATORS ["system glibc-mmap glibc-mmap-arena2 jemalloc jemalloc-bg mimalloc"; see allocator_env], FORMATS
+# Knobs: ALLOCATORS ["shipped glibc jemalloc jemalloc-bg mimalloc"; more in allocator_env], FORMATS
 # ["jpeg webp avif png"], ROUNDS [2] (the order of allocators alternates each round), DURATION [20s]
 # per run, PEER_VUS [2], SERVER_EXTRA (KEY=VALUE words added to every server), OUT, KEEP_WORK=1.
 set -euo pipefail
 
 export DURATION="${DURATION:-20s}"
-ALLOCATORS="${ALLOCATORS:-system glibc-mmap glibc-mmap-arena2 jemalloc jemalloc-bg mimalloc}"
+ALLOCATORS="${ALLOCATORS:-shipped glibc jemalloc jemalloc-bg mimalloc}"
 FORMATS="${FORMATS:-jpeg webp avif png}"
 ROUNDS="${ROUNDS:-2}"
 OUT="${OUT:-}"
@@ -30,7 +30,7 @@ LIBDIR=/usr/lib/x86_64-linux-gnu
 allocator_env() { # allocator_env NAME: the KEY=VALUE words that select it
   case "$1" in
     # As built: whatever src/main.rs sets up (the default the server ships with).
-    system) ;;
+    shipped) ;;
     # IMGCLOUD_MALLOC=off: plain glibc, no settings of ours (only meaningful for a build that has them).
     glibc) echo "IMGCLOUD_MALLOC=off" ;;
     # A fixed mmap threshold: blocks of 1 MiB and more always come from mmap and go back on free.
