@@ -131,6 +131,15 @@ def threads_section(L, S):
     L.append("")
 
 
+def cache_cap(key):
+    """A [cache] default from config/default.toml (what the measured build was compiled with, if
+    the tree did not change since), e.g. "64 MiB"."""
+    import tomllib
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "config", "default.toml"), "rb") as f:
+        v = tomllib.load(f)["cache"][key]
+    return f"{v / 2**30:g} GiB" if v >= 2**30 else f"{v / 2**20:g} MiB"
+
+
 def entries_section(L, S):
     pts = {}
     for f in glob.glob(os.path.join(S, "entries-*.wrk")):
@@ -144,7 +153,7 @@ def entries_section(L, S):
     disk = open(os.path.join(S, "entries.disk")).read().strip() if os.path.exists(os.path.join(S, "entries.disk")) else ""
     hwm = open(os.path.join(S, "entries.hwm")).read().strip() if os.path.exists(os.path.join(S, "entries.hwm")) else ""
     L.append(
-        "One server with default settings (memory tier 256 MiB, disk tier 2 GiB). The cache is filled step by step "
+        f"One server with default settings (memory tier {cache_cap('memory_bytes')}, disk tier {cache_cap('disk_bytes')}). The cache is filled step by step "
         "(each point adds renditions: `w_100..149,q_51..70` of ~4 KB JPEGs of uploaded copies of one photo, 1,000 "
         "per original, requested once each in a shuffled order), then `wrk -t1` asks for a uniformly random one of "
         "the N cached paths (`loadtest/wrk_paths.lua`) after a 2 s warm-up. Once the renditions outgrow the memory "

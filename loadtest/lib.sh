@@ -215,13 +215,15 @@ upload_peer_photos() { # uploads PEER_NAMES into folder "peers": sets PEER_IDS (
 SUMMARIES="$WORK/summaries"
 mkdir -p "$SUMMARIES"
 FAILED=()
-k6run() { # k6run NAME SCRIPT [-e K=V ...]; K6_BASE overrides the target, K6_DURATION the duration
+# Not K6_-prefixed: `VAR=x k6run` exports VAR to k6, and k6 reads K6_DURATION (and K6_VUS, ...) as
+# its own options, which replace the scripts' scenarios entirely: the peer runs had one VU, not two.
+k6run() { # k6run NAME SCRIPT [-e K=V ...]; RUN_BASE overrides the target, RUN_DURATION the duration
   local name="$1" script="$2"
   shift 2
   log "k6: $name"
   local c0
   c0="$(python3 loadtest/cpu_snapshot.py $$) $(date +%s.%N)"
-  if ! k6 run --quiet --no-color -e BASE_URL="${K6_BASE:-$BASE}" -e AUTH="$AUTH" -e DURATION="${K6_DURATION:-$DURATION}" \
+  if ! k6 run --quiet --no-color -e BASE_URL="${RUN_BASE:-$BASE}" -e AUTH="$AUTH" -e DURATION="${RUN_DURATION:-$DURATION}" \
       -e LABEL="$name" -e SUMMARY="$SUMMARIES/$name.json" "$@" "loadtest/$script" 2> "$WORK/k6-$name.err" >&2; then
     FAILED+=("$name")
     log "k6 $name failed: $(tail -n 5 "$WORK/k6-$name.err")"
@@ -251,7 +253,7 @@ peer_quality() {
 peer_cold() {
   local name="$1" fmt="$2"
   shift 2
-  K6_DURATION="${PEER_DURATION:-$DURATION}" k6run "$name" peers.js -e SERVER=imgcloud -e FORMAT="$fmt" \
+  RUN_DURATION="${PEER_DURATION:-$DURATION}" k6run "$name" peers.js -e SERVER=imgcloud -e FORMAT="$fmt" \
     -e Q="$(peer_quality "$fmt")" -e VUS="${PEER_VUS:-2}" -e PHOTOS="$(IFS=,; echo "${PEER_NAMES[*]}")" \
     -e PUBLIC_IDS="$(IFS=,; echo "${PEER_IDS[*]}")" "$@"
 }

@@ -149,7 +149,7 @@ if part peers; then
       esac
       name="peer-$fmt-$srv"
       rss_start "$pid"
-      K6_BASE="$PEER_BASE" K6_DURATION="$PEER_DURATION" k6run "$name" peers.js -e SERVER="$srv" -e FORMAT="$fmt" \
+      RUN_BASE="$PEER_BASE" RUN_DURATION="$PEER_DURATION" k6run "$name" peers.js -e SERVER="$srv" -e FORMAT="$fmt" \
         -e Q="$(peer_quality "$fmt")" -e VUS="$PEER_VUS" -e PHOTOS="$photo_list" -e PUBLIC_IDS="$id_list"
       rss_stop "$name"
       case "$srv" in
@@ -249,7 +249,7 @@ if part scenarios; then
   PATHS_STR="${WARM_PATHS[*]}"
   for r in $(seq "$WARM_ROUNDS"); do
     k6run "warm-imgcloud-$r" warm.js -e VUS="$WARM_VUS" -e PATHS="$PATHS_STR"
-    K6_BASE="http://127.0.0.1:$NPORT" k6run "warm-nginx-$r" warm.js -e VUS="$WARM_VUS" -e PATHS="$PATHS_STR"
+    RUN_BASE="http://127.0.0.1:$NPORT" k6run "warm-nginx-$r" warm.js -e VUS="$WARM_VUS" -e PATHS="$PATHS_STR"
   done
   stop_nginx
 
