@@ -37,6 +37,7 @@ allocator_env() { # allocator_env NAME: the KEY=VALUE words that select it
     # Without it glibc raises the threshold to the size of each freed mmapped block (up to 32 MiB),
     # so after the first large render, decode buffers of a few MB land in the heap and stay.
     glibc-mmap) echo "IMGCLOUD_MALLOC=off MALLOC_MMAP_THRESHOLD_=1048576" ;;
+    glibc-mmap4m) echo "IMGCLOUD_MALLOC=off MALLOC_MMAP_THRESHOLD_=4194304" ;;
     glibc-mmap-arena2) echo "IMGCLOUD_MALLOC=off MALLOC_MMAP_THRESHOLD_=1048576 MALLOC_ARENA_MAX=2" ;;
     jemalloc) echo "IMGCLOUD_MALLOC=off LD_PRELOAD=$LIBDIR/libjemalloc.so.2" ;;
     # Freed pages returned within about a second by jemalloc's own thread, not only on later calls.
