@@ -42,11 +42,11 @@ fn main() -> ExitCode {
 /// Fixes glibc's mmap threshold before any thread starts (docs/performance.md "Memory: the
 /// allocator"). glibc raises the threshold to the size of every mmapped block freed, up to 32 MiB, so
 /// after the first large render the decode and resize buffers of a few MB came from the heap arenas
-/// instead, and freed arena pages stay in RSS: peak RSS under the cold load was 20-35% higher than
-/// with a fixed 1 MiB threshold, at the same throughput (jemalloc and mimalloc, measured in the same
-/// runs, saved less). A fixed threshold also keeps the trim threshold at its default. Escape hatch:
-/// `IMGCLOUD_MALLOC=off` leaves glibc as it is, and glibc's own settings (`MALLOC_MMAP_THRESHOLD_`,
-/// `GLIBC_TUNABLES`) win over ours.
+/// instead, and freed arena pages stay in RSS: the worst peak RSS under the cold load was 247 MiB
+/// with glibc as is and 178 MiB with a fixed 1 MiB threshold (jemalloc 197, mimalloc 222, in the same
+/// runs). The price is throughput: large buffers are mapped and faulted per render (glibc as is
+/// served ~1.17x the cold req/s). Escape hatch: `IMGCLOUD_MALLOC=off` leaves glibc as it is, and
+/// glibc's own settings (`MALLOC_MMAP_THRESHOLD_`, `GLIBC_TUNABLES`) win over ours.
 fn tune_malloc() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
