@@ -66,13 +66,11 @@ pub(crate) fn encode(img: &DynamicImage, format: OutputFormat, quality: u8, avif
             enc.encode(rgba.as_raw(), w, h, ExtendedColorType::Rgba8).map_err(err)?;
         }
         OutputFormat::Webp => {
-            let enc = match img {
-                DynamicImage::ImageRgba8(b) => webp::Encoder::from_rgba(b.as_raw(), w, h),
-                DynamicImage::ImageRgb8(b) => webp::Encoder::from_rgb(b.as_raw(), w, h),
+            out = match img {
+                DynamicImage::ImageRgba8(b) => encode_webp(b.as_raw(), true, w, h, q)?,
+                DynamicImage::ImageRgb8(b) => encode_webp(b.as_raw(), false, w, h, q)?,
                 _ => return encode(&DynamicImage::ImageRgba8(img.to_rgba8()), format, q, avif_speed),
             };
-            let mem = enc.encode_simple(false, f32::from(q)).map_err(|e| err(format!("webp: {e:?}")))?;
-            out = mem.to_vec();
         }
         OutputFormat::Avif => {
             let enc = ravif::Encoder::new()
@@ -105,6 +103,59 @@ pub(crate) fn encode(img: &DynamicImage, format: OutputFormat, quality: u8, avif
         }
     }
     Ok(out)
+}
+
+/// libwebp lossy at quality `q` with its default settings (method 4, lossless alpha plane when
+/// `alpha`), the picture imported straight into YUV as libvips's webpsave does. The `webp` crate
+/// imports into ARGB first (`use_argb = 1`) and WebPEncode then converts that to YUV with the same
+/// function, so the bytes are the same for one pass and one picture-sized buffer less.
+fn encode_webp(data: &[u8], alpha: bool, w: u32, h: u32, q: u8) -> Result<Vec<u8>, EngineError> {
+    use libwebp_sys::*;
+    let (wi, hi) = (i32::try_from(w).map_err(err)?, i32::try_from(h).map_err(err)?);
+    let bpp = if alpha { 4 } else { 3 };
+    if data.len() < w as usize * h as usize * bpp {
+        return Err(err("webp: pixel buffer shorter than its size"));
+    }
+    // SAFETY: config and picture are initialised by libwebp before use; the import reads h rows of
+    // w * bpp bytes from `data`, checked above; the memory writer collects the output, which is
+    // copied out before the writer and the picture are freed on every path.
+    unsafe {
+        let mut config = std::mem::MaybeUninit::<WebPConfig>::uninit();
+        if WebPConfigInitInternal(config.as_mut_ptr(), WebPPreset::WEBP_PRESET_DEFAULT, f32::from(q), WEBP_ENCODER_ABI_VERSION as i32) == 0 {
+            return Err(err("libwebp: encoder version mismatch"));
+        }
+        let config = config.assume_init();
+        if WebPValidateConfig(&config) == 0 {
+            return Err(err("libwebp: invalid encoder configuration"));
+        }
+        let mut pic = std::mem::MaybeUninit::<WebPPicture>::uninit();
+        if WebPPictureInitInternal(pic.as_mut_ptr(), WEBP_ENCODER_ABI_VERSION as i32) == 0 {
+            return Err(err("libwebp: picture version mismatch"));
+        }
+        let mut pic = pic.assume_init();
+        pic.use_argb = 0;
+        pic.width = wi;
+        pic.height = hi;
+        let mut writer = std::mem::MaybeUninit::<WebPMemoryWriter>::uninit();
+        WebPMemoryWriterInit(writer.as_mut_ptr());
+        let mut writer = writer.assume_init();
+        pic.writer = Some(WebPMemoryWrite);
+        pic.custom_ptr = (&mut writer as *mut WebPMemoryWriter).cast();
+        let imported = if alpha {
+            WebPPictureImportRGBA(&mut pic, data.as_ptr(), wi * 4)
+        } else {
+            WebPPictureImportRGB(&mut pic, data.as_ptr(), wi * 3)
+        };
+        let ok = imported != 0 && WebPEncode(&config, &mut pic) != 0;
+        let code = pic.error_code;
+        let out = if ok && !writer.mem.is_null() { std::slice::from_raw_parts(writer.mem, writer.size).to_vec() } else { Vec::new() };
+        WebPMemoryWriterClear(&mut writer);
+        WebPPictureFree(&mut pic);
+        if !ok || out.is_empty() {
+            return Err(err(format!("webp: encoding failed ({code:?})")));
+        }
+        Ok(out)
+    }
 }
 
 /// Outputs above this many pixels are AVIF-encoded at the fastest speed whatever is configured.
@@ -335,6 +386,26 @@ fn raw(img: &DynamicImage) -> (&[u8], ExtendedColorType) {
 mod tests {
     use super::*;
     use image::{Rgb, RgbImage, Rgba, RgbaImage};
+
+    #[test]
+    fn webp_bytes_match_the_webp_crates_argb_path() {
+        // Textured RGB, and RGBA with a soft alpha ramp and fully transparent pixels.
+        let (w, h) = (157u32, 93u32);
+        let rgb = RgbImage::from_fn(w, h, |x, y| Rgb([(x * 7 + y) as u8, (x * y) as u8, (y * 11 ^ x) as u8]));
+        let rgba = RgbaImage::from_fn(w, h, |x, y| {
+            let p = rgb.get_pixel(x, y).0;
+            Rgba([p[0], p[1], p[2], if x < 20 { 0 } else { (x * 2) as u8 }])
+        });
+        for q in [50, 80, 95] {
+            let ours = encode_webp(rgb.as_raw(), false, w, h, q).unwrap();
+            let theirs = webp::Encoder::from_rgb(rgb.as_raw(), w, h).encode_simple(false, f32::from(q)).unwrap().to_vec();
+            assert!(ours == theirs, "RGB q{q}: {} vs {} bytes", ours.len(), theirs.len());
+            let ours = encode_webp(rgba.as_raw(), true, w, h, q).unwrap();
+            let theirs = webp::Encoder::from_rgba(rgba.as_raw(), w, h).encode_simple(false, f32::from(q)).unwrap().to_vec();
+            assert!(ours == theirs, "RGBA q{q}: {} vs {} bytes", ours.len(), theirs.len());
+        }
+        assert!(encode_webp(&[0; 10], false, 4, 4, 80).is_err(), "a short buffer is refused, not read past");
+    }
 
     #[test]
     fn large_avif_outputs_are_encoded_at_the_fastest_speed() {
