@@ -7,6 +7,8 @@ use image::{DynamicImage, RgbImage};
 
 #[path = "../../tests/support/containers.rs"]
 mod containers;
+// Each test crate that includes this module uses a different part of it.
+#[allow(unused_imports)]
 pub use containers::*;
 
 pub fn cache_dir() -> PathBuf {
