@@ -4,6 +4,8 @@
 //
 //   photo-24mp.jpg              6000x4000 (24.0 MP) baseline JPEG, q90, 4:2:0 (~6.8 MB, ~2.3 bits/px)
 //   photo-24mp-progressive.jpg  the same pixels as a progressive JPEG, q90, 4:2:0
+//   photo-6mp.jpg               3200x2000 (6.4 MP) baseline JPEG q90 4:2:0: the top-left corner of the
+//                               same tiled pixels, a typical phone or web upload (shrinks 1/4 on load)
 //   photo-smooth-24mp.jpg       4200x5665 (23.8 MP) baseline JPEG q90: a low-detail night shot
 //                               upscaled 1.35x (~2.7 MB, ~0.9 bits/px), the cheap end of real uploads
 //   cutout-alpha.png            2000x1500 RGBA PNG: photo texture under a real, soft alpha mask
@@ -32,6 +34,7 @@ const OUT = path.join(ROOT, 'target', 'bench-inputs');
 const FORCE = process.argv.includes('--force');
 
 const PHOTO = { width: 6000, height: 4000 };
+const MID = { width: 3200, height: 2000 };
 const SMOOTH_WIDTH = 4200; // issue70.jpg 3120x4208 -> 4200x5665
 const CUTOUT = { width: 2000, height: 1500 };
 const JPEG_OPTS = { quality: 90, chromaSubsampling: '4:2:0', mozjpeg: false };
@@ -97,7 +100,7 @@ async function cutoutPixels(photo) {
 
 async function main() {
   fs.mkdirSync(OUT, { recursive: true });
-  const names = ['photo-24mp.jpg', 'photo-24mp-progressive.jpg', 'photo-smooth-24mp.jpg', 'cutout-alpha.png'];
+  const names = ['photo-24mp.jpg', 'photo-24mp-progressive.jpg', 'photo-6mp.jpg', 'photo-smooth-24mp.jpg', 'cutout-alpha.png'];
   const all = names.every((f) => fs.existsSync(path.join(OUT, f)));
   if (all && !FORCE && fs.existsSync(path.join(OUT, 'manifest.json'))) {
     console.log(`inputs already in ${OUT} (use --force to rebuild)`);
@@ -110,6 +113,10 @@ async function main() {
   const raw = { raw: photo.info };
   targets['photo-24mp.jpg'] = await sharp(photo.data, raw).jpeg({ ...JPEG_OPTS, progressive: false }).toBuffer();
   targets['photo-24mp-progressive.jpg'] = await sharp(photo.data, raw).jpeg({ ...JPEG_OPTS, progressive: true }).toBuffer();
+  targets['photo-6mp.jpg'] = await sharp(photo.data, raw)
+    .extract({ left: 0, top: 0, ...MID })
+    .jpeg({ ...JPEG_OPTS, progressive: false })
+    .toBuffer();
   targets['photo-smooth-24mp.jpg'] = await smoothPhoto();
   const cut = await cutoutPixels(photo);
   targets['cutout-alpha.png'] = await sharp(cut.data, { raw: cut.info }).png().toBuffer();
@@ -117,6 +124,7 @@ async function main() {
   const recipes = {
     'photo-24mp.jpg': `xmp_test.jpg (2000x1072) mirror-tiled to ${PHOTO.width}x${PHOTO.height}; baseline JPEG q90 4:2:0`,
     'photo-24mp-progressive.jpg': 'same pixels as photo-24mp.jpg; progressive JPEG q90 4:2:0',
+    'photo-6mp.jpg': `top-left ${MID.width}x${MID.height} of the same tiled pixels; baseline JPEG q90 4:2:0`,
     'photo-smooth-24mp.jpg': `issue70.jpg (3120x4208) lanczos3 to width ${SMOOTH_WIDTH}; baseline JPEG q90 4:2:0`,
     'cutout-alpha.png': `${CUTOUT.width}x${CUTOUT.height} crop of the tiled photo; alpha = transparent.png alpha upscaled (lanczos3); RGB zeroed where alpha is 0; sharp PNG defaults (zlib level 6)`,
   };

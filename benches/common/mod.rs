@@ -13,6 +13,7 @@ pub struct Path {
 
 pub const PATHS: &[Path] = &[
     Path { id: "jpeg24_fill400_webp", input: "photo-24mp.jpg", transform: "w_400,h_400,c_fill,f_webp,q_80" },
+    Path { id: "jpeg6_fill400_webp", input: "photo-6mp.jpg", transform: "w_400,h_400,c_fill,f_webp,q_80" },
     Path { id: "jpeg24_w800_jpg", input: "photo-24mp.jpg", transform: "w_800,f_jpg,q_80" },
     Path { id: "jpeg24_w400_avif", input: "photo-24mp.jpg", transform: "w_400,f_avif" },
     Path { id: "png_alpha_w800_webp", input: "cutout-alpha.png", transform: "w_800,f_webp" },
