@@ -205,9 +205,23 @@ fn with_decoder<D: ImageDecoder>(mut dec: D, max_pixels: u64) -> Result<Decoded,
 /// 1/2..1/8 makes a 24 MP photo to a thumbnail decode only an eighth of the blocks' pixels, and its
 /// entropy decoder is the fastest there is. It reports errors by unwinding (`resume_unwind`, so no
 /// panic hook runs); `guarded` around the caller turns that into `Corrupt`.
+/// A progressive file shrunk by 8 is first stripped of the scans that cannot change the result
+/// (`jpeg_scans`): the same pixels for a fraction of the Huffman decoding.
 fn decode_jpeg(bytes: &[u8], facts: JpegFacts, shrink: u32, max_pixels: u64) -> Result<Decoded, EngineError> {
+    match crate::jpeg_scans::prune_for_shrink(bytes, shrink) {
+        Some(pruned) => decode_jpeg_stream(&pruned, true, facts, shrink, max_pixels),
+        None => decode_jpeg_stream(bytes, false, facts, shrink, max_pixels),
+    }
+}
+
+/// `pruned`: scans were dropped, so block smoothing (which would estimate the AC coefficients
+/// those scans held) must stay off for the pixels to equal a full decode's.
+fn decode_jpeg_stream(bytes: &[u8], pruned: bool, facts: JpegFacts, shrink: u32, max_pixels: u64) -> Result<Decoded, EngineError> {
     use mozjpeg::{Decompress, Format, Marker};
     let mut dec = Decompress::with_markers(&[Marker::APP(2)]).from_mem(bytes).map_err(corrupt)?;
+    if pruned {
+        dec.do_block_smoothing(false);
+    }
     let icc = icc_from_app2(dec.markers().filter(|m| m.marker == Marker::APP(2)).map(|m| m.data));
     // `jpeg_shrink` gives 1, 2, 4 or 8: libjpeg's SIMD-accelerated scales, the ones libvips uses.
     dec.scale(u8::try_from(8 / shrink.clamp(1, 8)).unwrap_or(8));
@@ -295,6 +309,78 @@ mod tests {
         assert_eq!(jpeg_shrink(1000, 800, (600, 480)), 1);
         assert_eq!(jpeg_shrink(1000, 800, (500, 400)), 2);
         assert_eq!(jpeg_shrink(100, 100, (200, 200)), 1);
+    }
+
+    /// A JPEG of busy pseudo-random texture (so every scan carries data) with the given colour
+    /// space and chroma sampling; progressive ones use libjpeg's standard progression, or with
+    /// `mozjpeg` set mozjpeg's own scan search (DC per component, luma AC split in several bands).
+    fn texture_jpeg(cs: mozjpeg::ColorSpace, chroma: (u8, u8), progressive: bool, mozjpeg: bool, w: usize, h: usize) -> Vec<u8> {
+        let n = cs.num_components();
+        let mut seed = 0x2545_F491u32;
+        let px: Vec<u8> = (0..w * h * n)
+            .map(|i| {
+                seed ^= seed << 13;
+                seed ^= seed >> 17;
+                seed ^= seed << 5;
+                ((i / n % w + i / n / w) as u32 * 3 / 2 + (seed >> 26)) as u8
+            })
+            .collect();
+        let mut c = mozjpeg::Compress::new(cs);
+        if !mozjpeg {
+            c.set_fastest_defaults();
+        }
+        c.set_size(w, h);
+        c.set_quality(85.0);
+        if n == 3 {
+            c.set_chroma_sampling_pixel_sizes(chroma, chroma);
+        }
+        if progressive {
+            c.set_progressive_mode();
+        }
+        c.set_optimize_coding(true);
+        let mut started = c.start_compress(Vec::new()).unwrap();
+        started.write_scanlines(&px).unwrap();
+        started.finish().unwrap()
+    }
+
+    fn pixels(d: Decoded) -> (u32, u32, Vec<u8>) {
+        match d.pixels {
+            Pixels::Image(img) => (img.width(), img.height(), img.into_bytes()),
+            Pixels::Cmyk { width, height, data } => (width, height, data),
+        }
+    }
+
+    #[test]
+    fn pruned_progressive_decodes_equal_full_decodes_at_one_eighth() {
+        use mozjpeg::ColorSpace::{JCS_CMYK, JCS_GRAYSCALE, JCS_RGB};
+        let facts = JpegFacts { components: 3, adobe: false };
+        // 4:2:0 (luma AC dropped, chroma kept), 4:2:2, 4:4:4, grey and CMYK (every AC scan dropped);
+        // odd sizes, so the last MCU row and column are partial.
+        let cases = [
+            (JCS_RGB, (2, 2), false),
+            (JCS_RGB, (2, 2), true),
+            (JCS_RGB, (2, 1), false),
+            (JCS_RGB, (1, 1), false),
+            (JCS_GRAYSCALE, (1, 1), false),
+            (JCS_CMYK, (1, 1), false),
+        ];
+        for (cs, chroma, mozjpeg) in cases {
+            let jpeg = texture_jpeg(cs, chroma, true, mozjpeg, 203, 157);
+            let pruned = crate::jpeg_scans::prune_for_shrink(&jpeg, 8).expect("a progressive file at 1/8 has scans to drop");
+            assert!(pruned.len() < jpeg.len() * 2 / 3, "{cs:?} {chroma:?}: {} of {} bytes kept", pruned.len(), jpeg.len());
+            let fast = pixels(decode_jpeg(&jpeg, facts, 8, u64::MAX).unwrap());
+            let full = pixels(decode_jpeg_stream(&jpeg, false, facts, 8, u64::MAX).unwrap());
+            assert_eq!((fast.0, fast.1), (26, 20));
+            assert!(fast == full, "{cs:?} {chroma:?} mozjpeg {mozjpeg}: pruned decode differs from the full decode");
+            // Larger scales read AC coefficients: nothing is dropped.
+            assert_eq!(crate::jpeg_scans::prune_for_shrink(&jpeg, 4), None);
+        }
+    }
+
+    #[test]
+    fn baseline_jpegs_are_never_pruned() {
+        let baseline = texture_jpeg(mozjpeg::ColorSpace::JCS_RGB, (2, 2), false, false, 64, 48);
+        assert_eq!(crate::jpeg_scans::prune_for_shrink(&baseline, 8), None);
     }
 
     #[test]

@@ -442,7 +442,10 @@ unsafe extern "C" fn webp_progress(_percent: std::ffi::c_int, pic: *const libweb
 
 /// Still WebP through libwebp directly, with the settings the `webp` crate's `encode_simple(false, q)`
 /// uses (default config, lossy, compressed alpha plane) and so the same bytes; only libwebp's
-/// picture carries the progress hook the deadline needs, which that crate does not expose.
+/// picture carries the progress hook the deadline needs, which that crate does not expose. The
+/// picture is imported straight into YUV (`use_argb = 0`), as libvips's webpsave does: the crate
+/// imports into ARGB and WebPEncode then converts that to YUV with the same function, so the bytes
+/// are the same for one pass and one picture-sized buffer less.
 fn encode_webp(data: &[u8], alpha: bool, w: u32, h: u32, q: u8, budget: &Budget) -> Result<Vec<u8>, EngineError> {
     use libwebp_sys::*;
     let bpp = if alpha { 4 } else { 3 };
@@ -464,7 +467,7 @@ fn encode_webp(data: &[u8], alpha: bool, w: u32, h: u32, q: u8, budget: &Budget)
             return Err(err("webp: VP8_ENC_ERROR_INVALID_CONFIGURATION"));
         }
         let mut pic = WebPPicture::new().map_err(|()| err("libwebp: picture version mismatch"))?;
-        pic.use_argb = 1;
+        pic.use_argb = 0;
         pic.width = wi;
         pic.height = hi;
         let imported = if alpha {
@@ -569,15 +572,19 @@ mod tests {
 
     #[test]
     fn webp_output_is_the_webp_crates_byte_for_byte() {
+        // The crate imports into ARGB, ours straight into YUV: same bytes at every quality.
         for img in [noise(301, 199, false), noise(301, 199, true)] {
             let (w, h) = (img.width(), img.height());
-            let theirs = match &img {
-                DynamicImage::ImageRgba8(b) => webp::Encoder::from_rgba(b.as_raw(), w, h).encode_simple(false, 77.0).unwrap().to_vec(),
-                DynamicImage::ImageRgb8(b) => webp::Encoder::from_rgb(b.as_raw(), w, h).encode_simple(false, 77.0).unwrap().to_vec(),
-                _ => unreachable!(),
-            };
-            assert_eq!(encode(&img, OutputFormat::Webp, 77, 8, &no_deadline()).unwrap(), theirs);
+            for q in [50u8, 77, 95] {
+                let theirs = match &img {
+                    DynamicImage::ImageRgba8(b) => webp::Encoder::from_rgba(b.as_raw(), w, h).encode_simple(false, f32::from(q)).unwrap().to_vec(),
+                    DynamicImage::ImageRgb8(b) => webp::Encoder::from_rgb(b.as_raw(), w, h).encode_simple(false, f32::from(q)).unwrap().to_vec(),
+                    _ => unreachable!(),
+                };
+                assert!(encode(&img, OutputFormat::Webp, q, 8, &no_deadline()).unwrap() == theirs, "{:?} q{q}", img.color());
+            }
         }
+        assert!(encode_webp(&[0; 10], false, 4, 4, 80, &no_deadline()).is_err(), "a short buffer is refused, not read past");
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod avif;
 mod color;
 mod decode;
 mod encode;
+mod jpeg_scans;
 mod ops;
 
 pub use accept::AutoFormat;
