@@ -315,6 +315,7 @@ mod tests {
     /// space and chroma sampling; progressive ones use libjpeg's standard progression, or with
     /// `mozjpeg` set mozjpeg's own scan search (DC per component, luma AC split in several bands).
     fn texture_jpeg(cs: mozjpeg::ColorSpace, chroma: (u8, u8), progressive: bool, mozjpeg: bool, w: usize, h: usize) -> Vec<u8> {
+        use mozjpeg::ColorSpaceExt;
         let n = cs.num_components();
         let mut seed = 0x2545_F491u32;
         let px: Vec<u8> = (0..w * h * n)
