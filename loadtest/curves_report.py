@@ -236,8 +236,8 @@ def main():
         L.append(f"- Load average (1/5/15 min) at the start: {a.load[0]}; at the end: {a.load[1]}. \"Other CPU\" is the share of "
                  "the machine used by processes outside this run while a point was measured: above a few percent, that "
                  "point is depressed by outside load.")
-    L.append("- Server, k6 and wrk share the same cores over 127.0.0.1; rate limits and per-client fair rendering are off "
-             "(k6 and wrk stand for many clients).")
+    L.append("- Server, k6 and wrk share the same cores over 127.0.0.1; rate limits are off (k6 and wrk stand for many "
+             "clients); per-client fair rendering is at its defaults (it holds no lone client back).")
     L.append("")
     mp_section(L, S, a.sizes)
     threads_section(L, S)

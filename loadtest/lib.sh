@@ -168,8 +168,10 @@ start_imgcloud() {
   mkdir -p "$WORK/data"
   PORT="$(free_port)"
   BASE="http://127.0.0.1:$PORT"
-  # Rate limits and fair rendering off: k6's and wrk's connections stand for many clients, not one
-  # (with the per-client in-flight cap, two VUs would get one render at a time and 429s).
+  # Rate limits off: k6's and wrk's connections stand for many clients, not one. Fair rendering stays
+  # at its defaults, as the issue's "default settings" ask: it holds a client back only while another
+  # client has renders in flight (or for heavy misses, which these scenarios do not ask for), so the
+  # one load generator uses every render thread.
   env IMGCLOUD_LISTEN="127.0.0.1:$PORT" \
       IMGCLOUD_DATA_DIR="$WORK/data" \
       IMGCLOUD_ADMIN_EMAIL="admin@bench.local" \
@@ -177,8 +179,6 @@ start_imgcloud() {
       IMGCLOUD_RATE_LIMIT__UPLOAD_PER_IP_PER_MINUTE=0 \
       IMGCLOUD_RATE_LIMIT__LOGIN_PER_IP_PER_MINUTE=0 \
       IMGCLOUD_RATE_LIMIT__LOGIN_PER_EMAIL_PER_MINUTE=0 \
-      IMGCLOUD_RENDER__CLIENT_RENDER_SECONDS_PER_MINUTE=0 \
-      IMGCLOUD_RENDER__CLIENT_MAX_INFLIGHT=100000 \
       "${SERVER_ENV[@]}" \
       "$BIN" serve >> "$WORK/server.log" 2>&1 &
   SERVER_PID=$!
