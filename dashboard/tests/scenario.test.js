@@ -162,7 +162,7 @@ test('the issue scenario, end to end', { timeout: 300000 }, async (t) => {
     const id = await page.getByRole('heading', { level: 1 }).innerText();
     const stored = await (await fetch(`${base}/v1/assets/${id}`, { headers: { cookie } })).json();
     assert.equal(stored.folder, 'colours/red');
-    assert.deepEqual(stored.tags, ['edited', 'red']);
+    assert.deepEqual(stored.tags, ['red', 'edited']);
     const preview = page.locator('#asset-preview img');
     await page.waitForFunction((el) => el.complete && el.naturalWidth > 0 && el.src.includes('vis=private'), await preview.elementHandle(), { timeout: 15000 });
     const src = await preview.getAttribute('src');
