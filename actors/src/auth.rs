@@ -50,6 +50,13 @@ fn user_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
     Ok(User { id: r.get(0)?, email: r.get(1)?, role: if role == "admin" { Role::Admin } else { Role::User }, created_at: r.get(3)? })
 }
 
+/// Why a user with assets cannot be deleted, and what to do about it. There is no way to hand
+/// assets to another user, so deleting them is the way out; the owner filter lists them.
+fn owns_assets_message(email: &str, id: i64, assets: i64) -> String {
+    let (noun, them) = if assets == 1 { ("asset", "it") } else { ("assets", "them") };
+    format!("{email} still owns {assets} {noun}: delete {them} first (GET /v1/assets?owner={id} lists {them}), then delete the user")
+}
+
 const KEY_COLS: &str = "id, key_id, name, created_at, last_used_at, revoked_at";
 
 fn key_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApiKey> {
@@ -143,7 +150,7 @@ impl AuthStore {
         }
         let assets: i64 = tx.query_row("SELECT COUNT(*) FROM assets WHERE owner_id = ?1", [id], |r| r.get(0))?;
         if assets > 0 {
-            return Err(DomainError::Conflict(format!("user {id} still owns {assets} assets; delete or move them first")));
+            return Err(DomainError::Conflict(owns_assets_message(&target.email, id, assets)));
         }
         tx.execute("DELETE FROM users WHERE id = ?1", [id])?;
         tx.commit()?;

@@ -186,6 +186,16 @@ pub struct NameCount {
     pub count: i64,
 }
 
+/// A folder of the caller's listable assets: `count` directly in it, `total` in it and its
+/// sub-folders. A parent that holds only sub-folders is listed with `count` 0, so a folder picker
+/// can offer it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FolderCount {
+    pub name: String,
+    pub count: i64,
+    pub total: i64,
+}
+
 #[derive(Debug, Clone)]
 pub struct CatalogSettings {
     pub data_dir: PathBuf,
@@ -604,12 +614,27 @@ impl CatalogStore {
             .collect())
     }
 
-    /// Folders (root left out) of the assets `caller` may list: their own, or all for an admin.
-    pub fn folders(&self, caller: &User) -> DomainResult<Vec<NameCount>> {
-        self.name_counts(
-            "SELECT folder, COUNT(*) FROM assets WHERE folder != '' AND (?1 IS NULL OR owner_id = ?1) GROUP BY folder ORDER BY folder",
+    /// Every folder (root left out) of the assets `caller` may list (their own, or all for an
+    /// admin) and every parent of those folders, sorted by name.
+    pub fn folders(&self, caller: &User) -> DomainResult<Vec<FolderCount>> {
+        let direct = self.name_counts(
+            "SELECT folder, COUNT(*) FROM assets WHERE folder != '' AND (?1 IS NULL OR owner_id = ?1) GROUP BY folder",
             caller,
-        )
+        )?;
+        let mut all: std::collections::BTreeMap<String, FolderCount> = std::collections::BTreeMap::new();
+        for d in direct {
+            // `a/b/c` adds its assets to the totals of `a`, `a/b` and itself (folders never end in '/').
+            let ends = d.name.match_indices('/').map(|(i, _)| i).chain([d.name.len()]);
+            for end in ends {
+                let name = &d.name[..end];
+                let f = all.entry(name.to_string()).or_insert_with(|| FolderCount { name: name.to_string(), count: 0, total: 0 });
+                f.total += d.count;
+                if end == d.name.len() {
+                    f.count = d.count;
+                }
+            }
+        }
+        Ok(all.into_values().collect())
     }
 
     /// Tags of the assets `caller` may list, as for `folders`.
@@ -666,7 +691,7 @@ crate::store_messages! { CatalogActor;
     UsageAll {} -> Vec<UserUsage> => |s, _m| s.usage_all();
     AddUsage { counts: Vec<(i64, u64, u64)> } -> () => |s, m| s.add_usage(&m.counts);
     UsageDaily { user_id: Option<i64>, days: u32 } -> Vec<DailyUsage> => |s, m| s.usage_daily(m.user_id, m.days);
-    Folders { caller: User } -> Vec<NameCount> => |s, m| s.folders(&m.caller);
+    Folders { caller: User } -> Vec<FolderCount> => |s, m| s.folders(&m.caller);
     Tags { caller: User } -> Vec<NameCount> => |s, m| s.tags(&m.caller);
 }
 

@@ -1,6 +1,7 @@
 'use strict';
-// Serving and keyboard checks beyond the main scenario: redirects, deep-link reloads, the
-// rate-limited sign-in message, the skip link, and dialogs that trap focus and close on Escape.
+// Checks beyond the main scenario: redirects, deep-link reloads, the rate-limited sign-in message,
+// the skip link, dialogs that trap focus and close on Escape, upload limits, and the library's
+// filters, cursor paging, load errors and XHR upload progress.
 
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -176,6 +177,173 @@ test('upload errors per file: 413 over the size cap, 429 with the seconds to wai
     assert.equal(limited.length, 1, JSON.stringify(states));
     assert.equal(states.filter(([, state]) => state === 'done').length, 1, JSON.stringify(states));
     await P.checkPage('upload-413-429');
+    await P.context.close();
+  } finally {
+    await server.stop();
+  }
+});
+
+/** Waits until the grid has finished loading and shows exactly `ids` (any order); says what it shows otherwise. */
+async function tilesAre(page, ids, why) {
+  const want = [...ids].sort();
+  const shown = () => page.evaluate(() => {
+    const status = document.querySelector('.grid-status');
+    const tiles = [...document.querySelectorAll('#asset-grid li.tile')].map((li) => li.dataset.publicId).sort();
+    return { loading: !status || status.textContent === 'Loading…', tiles };
+  });
+  await page.waitForFunction((w) => {
+    const status = document.querySelector('.grid-status');
+    if (!status || status.textContent === 'Loading…') return false;
+    const got = [...document.querySelectorAll('#asset-grid li.tile')].map((li) => li.dataset.publicId).sort();
+    return JSON.stringify(got) === JSON.stringify(w);
+  }, want, { timeout: 15000 }).catch(async () => {
+    assert.deepEqual((await shown()).tiles, want, why);
+  });
+}
+
+test('library: a parent folder with sub-folders, tags, visibility, prefix search and cursor paging; uploads show XHR progress', { timeout: 150000 }, async (t) => {
+  const server = await h.startServer();
+  const { base } = server;
+  try {
+    const cookie = await h.apiLogin(base, h.ADMIN_EMAIL, h.ADMIN_PASSWORD);
+    // `archive` and `archive/2023` hold no asset themselves; 41 in `bulk` make the list longer than one page (40).
+    const named = [
+      { public_id: 'archive/2023/jan/a', folder: 'archive/2023/jan', tags: 'cat' },
+      { public_id: 'archive/2023/jan/b', folder: 'archive/2023/jan', tags: 'dog', visibility: 'private' },
+      { public_id: 'archive/2024/c', folder: 'archive/2024', tags: 'cat' },
+      { public_id: 'trips/beach-1', folder: 'trips', tags: 'sea' },
+    ];
+    const bulk = Array.from({ length: 41 }, (_, i) => ({ public_id: `bulk/n-${String(i).padStart(2, '0')}`, folder: 'bulk' }));
+    for (const [i, a] of [...named, ...bulk].entries()) await h.apiUpload(base, cookie, { png: h.makePng(8, 8, i), ...a });
+    const all = [...named, ...bulk].map((a) => a.public_id);
+
+    const P = await h.openPage(browser, base, 'library');
+    const { page } = P;
+    await signIn(P);
+    const listed = [];
+    page.on('request', (r) => { if (new URL(r.url()).pathname === '/v1/assets') listed.push(new URL(r.url()).searchParams); });
+    const filters = page.getByRole('search', { name: 'Filter assets' });
+    const folder = filters.getByLabel('Folder', { exact: true });
+    const sub = filters.getByLabel('Include sub-folders');
+
+    await t.test('paging by cursor: "Load more" and scrolling each fetch the next page', async () => {
+      await page.waitForFunction(() => document.querySelectorAll('#asset-grid li.tile').length === 40);
+      const more = page.getByRole('button', { name: 'Load more' });
+      await more.waitFor();
+      assert.match(await page.locator('.grid-status').innerText(), /^Showing 40 assets; more are available\.$/);
+      // Pressed from the keyboard without scrolling, so the scroll trigger below cannot race it.
+      await more.evaluate((b) => b.focus({ preventScroll: true }));
+      await page.keyboard.press('Enter');
+      await tilesAre(page, all, 'all 45 after "Load more"');
+      assert.equal(await more.isHidden(), true, 'no more pages');
+      const last = listed[listed.length - 1];
+      assert.ok(last.get('cursor'), `the second page asks with the first page's cursor: ${last}`);
+      assert.equal(last.get('limit'), '40');
+      // Infinite scroll: the same next page arrives when the end of the grid comes into view.
+      await filters.getByRole('button', { name: 'Apply' }).click();
+      await page.waitForFunction(() => document.querySelectorAll('#asset-grid li.tile').length === 40);
+      await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+      await tilesAre(page, all, 'all 45 after scrolling');
+      await page.evaluate(() => window.scrollTo(0, 0));
+    });
+
+    await t.test('folder filter: a parent that holds only sub-folders can be picked, with and without sub-folders', async () => {
+      const options = await folder.locator('option').evaluateAll((os) => os.map((o) => [o.value, o.textContent]));
+      assert.deepEqual(options, [
+        ['', 'All folders'], ['archive', 'archive (3)'], ['archive/2023', 'archive/2023 (2)'], ['archive/2023/jan', 'archive/2023/jan (2)'],
+        ['archive/2024', 'archive/2024 (1)'], ['bulk', 'bulk (41)'], ['trips', 'trips (1)'],
+      ]);
+      await folder.selectOption('archive');
+      await tilesAre(page, ['archive/2023/jan/a', 'archive/2023/jan/b', 'archive/2024/c'], 'archive with sub-folders');
+      assert.equal(new URL(page.url()).searchParams.get('folder'), 'archive');
+      assert.equal(listed[listed.length - 1].get('folder_prefix'), 'archive');
+      await sub.uncheck();
+      await tilesAre(page, [], 'archive alone holds nothing');
+      assert.equal(await page.locator('.grid-status').innerText(), 'No assets match these filters.');
+      assert.equal(new URL(page.url()).searchParams.get('sub'), '0');
+      await sub.check();
+      await tilesAre(page, ['archive/2023/jan/a', 'archive/2023/jan/b', 'archive/2024/c'], 'sub-folders again');
+      // Tags narrow the folder further, and the whole view survives a reload from its address.
+      await filters.getByLabel('cat').check();
+      await tilesAre(page, ['archive/2023/jan/a', 'archive/2024/c'], 'archive and tag cat');
+      assert.equal(new URL(page.url()).search, '?folder=archive&tags=cat');
+      await page.reload();
+      await tilesAre(page, ['archive/2023/jan/a', 'archive/2024/c'], 'the same after a reload');
+      assert.equal(await folder.inputValue(), 'archive');
+      assert.equal(await filters.getByLabel('cat').isChecked(), true);
+      await P.checkPage('library-filtered');
+    });
+
+    await t.test('visibility and public_id prefix filters', async () => {
+      await filters.getByRole('button', { name: 'Reset' }).click();
+      await page.waitForFunction(() => document.querySelectorAll('#asset-grid li.tile').length === 40);
+      await filters.getByLabel('Visibility').selectOption('private');
+      await tilesAre(page, ['archive/2023/jan/b'], 'private only');
+      await filters.getByLabel('Visibility').selectOption('public');
+      await page.waitForFunction(() => document.querySelectorAll('#asset-grid li.tile').length === 40);
+      assert.equal(await page.locator('li.tile[data-public-id="archive/2023/jan/b"]').count(), 0);
+      await filters.getByLabel('Visibility').selectOption('');
+      await filters.getByLabel('Search by public_id prefix').fill('trips/b');
+      await tilesAre(page, ['trips/beach-1'], 'prefix trips/b');
+      assert.equal(listed[listed.length - 1].get('prefix'), 'trips/b');
+      await filters.getByLabel('Search by public_id prefix').fill('archive/2023/');
+      await tilesAre(page, ['archive/2023/jan/a', 'archive/2023/jan/b'], 'prefix archive/2023/');
+    });
+
+    await t.test('a failing list shows one error box however often it fails, and Try again recovers', async () => {
+      P.allow(500, '/v1/assets');
+      await page.route((url) => url.pathname === '/v1/assets', (route) => route.fulfill({ status: 500, contentType: 'application/json', body: JSON.stringify({ error: 'the catalog is unavailable' }) }));
+      for (const v of ['public', 'private', '']) {
+        await filters.getByLabel('Visibility').selectOption(v);
+        await page.locator('.results .error-box', { hasText: 'the catalog is unavailable' }).waitFor();
+      }
+      await filters.getByRole('button', { name: 'Apply' }).click();
+      await page.locator('.results .error-box').waitFor();
+      assert.equal(await page.locator('.results .error-box').count(), 1, 'the boxes do not stack');
+      await page.unrouteAll();
+      P.disallowAll();
+      await page.getByRole('button', { name: 'Try again' }).click();
+      await tilesAre(page, ['archive/2023/jan/a', 'archive/2023/jan/b'], 'after Try again');
+      assert.equal(await page.locator('.results .error-box').count(), 0);
+    });
+
+    await t.test('an upload is an XHR whose progress bar moves through values between 0 and 100; new folders and tags join the pickers', async () => {
+      await filters.getByRole('button', { name: 'Reset' }).click();
+      await page.waitForFunction(() => document.querySelectorAll('#asset-grid li.tile').length === 40);
+      // Every value the page gives a progress bar (the property reflects to the attribute).
+      await page.evaluate(() => {
+        window.__progress = [];
+        new MutationObserver((ms) => { for (const m of ms) if (m.target.tagName === 'PROGRESS') window.__progress.push(Number(m.target.getAttribute('value'))); })
+          .observe(document.body, { subtree: true, attributes: true, attributeFilter: ['value'] });
+      });
+      const uploads = [];
+      page.on('request', (r) => { if (r.url().endsWith('/v1/upload')) uploads.push(r.resourceType()); });
+      // About 1.1 MB sent at 256 kB/s: the upload lasts seconds, and Chromium reports its progress as it goes.
+      const cdp = await P.context.newCDPSession(page);
+      await cdp.send('Network.enable');
+      await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 256 * 1024 });
+      await page.locator('#upload-files').setInputFiles([{ name: 'noise.png', mimeType: 'image/png', buffer: h.makeNoisePng(600, 600) }]);
+      const panel = page.getByRole('region', { name: 'Upload', exact: true });
+      await panel.getByLabel('Folder').fill('fresh/drop');
+      await panel.getByLabel('Tags').fill('newtag');
+      await page.getByRole('button', { name: 'Upload', exact: true }).click();
+      await page.locator('li.upload-item[data-file="noise.png"][data-state="done"]').waitFor({ timeout: 60000 });
+      await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+      await cdp.detach();
+      assert.deepEqual(uploads, ['xhr'], 'the upload is an XMLHttpRequest (fetch has no upload progress)');
+      const seen = await page.evaluate(() => window.__progress);
+      const between = seen.filter((v) => v > 0 && v < 100);
+      assert.ok(between.length >= 1, `a value between 0 and 100 was shown: ${JSON.stringify(seen)}`);
+      assert.deepEqual(between, [...between].sort((a, b) => a - b), 'progress only grows');
+      assert.equal(seen[seen.length - 1], 100);
+      // The pickers learn the new folder (with its parent) and tag without a page reload.
+      await filters.locator('#filter-folder option[value="fresh/drop"]').waitFor({ state: 'attached' });
+      assert.equal(await filters.locator('#filter-folder option[value="fresh"]').textContent(), 'fresh (1)');
+      await filters.getByLabel('newtag').check();
+      await tilesAre(page, [(await page.locator('li.upload-item[data-file="noise.png"] .upload-status a').innerText())], 'the new tag');
+      assert.match(await page.locator('#asset-grid li.tile').first().getAttribute('data-public-id'), /^fresh\/drop\/noise-[0-9a-f]{12}$/);
+      await P.assertClean('library');
+    });
     await P.context.close();
   } finally {
     await server.stop();

@@ -8,6 +8,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const zlib = require('node:zlib');
+const crypto = require('node:crypto');
 const readline = require('node:readline');
 const assert = require('node:assert/strict');
 const { chromium } = require('playwright-core');
@@ -210,6 +211,25 @@ function makePng(w, h, seed = 0) {
     chunk('IDAT', zlib.deflateSync(Buffer.concat(rows))), chunk('IEND', Buffer.alloc(0))]);
 }
 
+/** An RGB PNG of random pixels: it does not compress, so its size on the wire is about w*h*3 bytes. */
+function makeNoisePng(w, h) {
+  const rows = [];
+  for (let y = 0; y < h; y++) rows.push(Buffer.concat([Buffer.from([0]), crypto.randomBytes(w * 3)]));
+  const ihdr = Buffer.alloc(13); ihdr.writeUInt32BE(w, 0); ihdr.writeUInt32BE(h, 4); ihdr[8] = 8; ihdr[9] = 2;
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr),
+    chunk('IDAT', zlib.deflateSync(Buffer.concat(rows), { level: 1 })), chunk('IEND', Buffer.alloc(0))]);
+}
+
+/** Uploads from the test itself with a session cookie (the Origin header passes the CSRF check). */
+async function apiUpload(base, cookie, { file = 'x.png', png = makePng(8, 8), ...fields }) {
+  const form = new FormData();
+  form.append('file', new Blob([png], { type: 'image/png' }), file);
+  for (const [k, v] of Object.entries(fields)) form.append(k, v);
+  const res = await fetch(`${base}/v1/upload`, { method: 'POST', headers: { cookie, origin: base }, body: form });
+  assert.equal(res.status, 201, await res.clone().text());
+  return res.json();
+}
+
 /** Width and height from a PNG, JPEG, WebP or GIF header; the format name too. */
 function imageInfo(buf) {
   if (buf.length > 24 && buf.readUInt32BE(0) === 0x89504e47) return { format: 'png', width: buf.readUInt32BE(16), height: buf.readUInt32BE(20) };
@@ -241,5 +261,5 @@ function todayUtc() { return new Date().toISOString().slice(0, 10); }
 
 module.exports = {
   REPO_ROOT, ADMIN_EMAIL, ADMIN_PASSWORD, SHOTS_DIR, DESKTOP, PHONE,
-  startServer, apiLogin, launch, openPage, makePng, imageInfo, todayUtc, findBinary, execFileSync,
+  startServer, apiLogin, apiUpload, launch, openPage, makePng, makeNoisePng, imageInfo, todayUtc, findBinary, execFileSync,
 };

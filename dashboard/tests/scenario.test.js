@@ -1,6 +1,7 @@
 'use strict';
 // The issue's end-to-end scenario, in one browser session against the real server: sign-in, keys,
-// uploads, library, asset editing, playground, usage chart, revocation, users, and sign-out.
+// uploads, library, asset editing and deletion, playground, usage chart, revocation, users (roles,
+// password resets, refusals, deletion), changing one's own password, and sign-out.
 
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -18,9 +19,10 @@ after(async () => {
   if (server) await server.stop();
 });
 
-const BOB = { email: 'bob@example.test', password: 'bob has a long password' };
+const BOB = { email: 'bob@example.test', password: 'bob has a long password', next: 'bob chose a new password' };
+const CAROL = { email: 'carol@example.test', password: 'carol has a password', reset: 'set by the admin for carol' };
 
-test('the issue scenario, end to end', { timeout: 150000 }, async (t) => {
+test('the issue scenario, end to end', { timeout: 300000 }, async (t) => {
   const base = server.base;
   const P = await h.openPage(browser, base, 'scenario');
   const { page } = P;
@@ -97,12 +99,15 @@ test('the issue scenario, end to end', { timeout: 150000 }, async (t) => {
     await page.getByLabel('public_id for sunset-v2.png (optional)').fill('samples/sunset');
     P.allow(415, '/v1/upload');
     P.allow(409, '/v1/upload');
+    const kinds = [];
+    const onRequest = (r) => { if (r.url().endsWith('/v1/upload')) kinds.push(r.resourceType()); };
+    page.on('request', onRequest);
     await page.getByRole('button', { name: 'Upload 3 files' }).click();
     const row = (name) => page.locator(`li.upload-item[data-file="${name}"]`);
     await row('red-square.png').and(page.locator('[data-state="done"]')).waitFor();
     await row('logo.svg').and(page.locator('[data-state="error"]')).waitFor();
     await row('sunset-v2.png').and(page.locator('[data-state="error"]')).waitFor();
-    assert.match(await row('logo.svg').locator('.upload-status').innerText(), /Unsupported file type/);
+    assert.match(await row('logo.svg').locator('.upload-status').innerText(), /^Unsupported file type \(the server said: SVG is not accepted\)\. Upload JPEG, PNG, WebP, AVIF, GIF, TIFF or BMP\.$/);
     assert.match(await row('sunset-v2.png').locator('.upload-status').innerText(), /already exists/);
     assert.equal(await row('red-square.png').locator('progress').evaluate((p) => p.value), 100);
     await P.checkPage('upload-errors');
@@ -114,6 +119,11 @@ test('the issue scenario, end to end', { timeout: 150000 }, async (t) => {
     const a = await (await fetch(`${base}/v1/assets/samples/sunset`, { headers: { cookie } })).json();
     assert.equal(a.width, 300, 'the overwrite replaced the original');
     assert.equal(a.height, 200);
+    page.off('request', onRequest);
+    assert.deepEqual(kinds, ['xhr', 'xhr', 'xhr', 'xhr'], 'uploads go by XMLHttpRequest, for its upload progress');
+    // The batch's tags joined the tag filter without a reload.
+    const filters = page.getByRole('search', { name: 'Filter assets' });
+    await filters.getByLabel('batch').waitFor();
   });
 
   await t.test('thumbnails appear, served by our transform URLs with a DPR srcset', async () => {
@@ -140,11 +150,19 @@ test('the issue scenario, end to end', { timeout: 150000 }, async (t) => {
     const meta = page.locator('#asset-meta');
     assert.equal(await meta.locator('[data-field="dimensions"]').innerText(), '400 × 400 px');
     assert.equal(await meta.locator('[data-field="format"]').innerText(), 'PNG');
+    assert.equal(await meta.locator('[data-field="folder"]').innerText(), '(root)');
     await page.getByLabel('Tags', { exact: true }).fill('red, edited');
+    await page.getByLabel('Folder', { exact: true }).fill('colours/red');
     await page.getByLabel('Visibility', { exact: true }).selectOption('private');
     await page.getByRole('button', { name: 'Save changes' }).click();
     await meta.locator('[data-field="visibility"]', { hasText: 'Private' }).waitFor();
     assert.match(await meta.locator('[data-field="tags"]').innerText(), /^red\s*edited$/);
+    assert.equal(await meta.locator('[data-field="folder"]').innerText(), 'colours/red');
+    const cookie = await h.apiLogin(base, h.ADMIN_EMAIL, h.ADMIN_PASSWORD);
+    const id = await page.getByRole('heading', { level: 1 }).innerText();
+    const stored = await (await fetch(`${base}/v1/assets/${id}`, { headers: { cookie } })).json();
+    assert.equal(stored.folder, 'colours/red');
+    assert.deepEqual(stored.tags, ['red', 'edited']);
     const preview = page.locator('#asset-preview img');
     await page.waitForFunction((el) => el.complete && el.naturalWidth > 0 && el.src.includes('vis=private'), await preview.elementHandle(), { timeout: 15000 });
     const src = await preview.getAttribute('src');
@@ -193,6 +211,58 @@ test('the issue scenario, end to end', { timeout: 150000 }, async (t) => {
     await page.getByLabel('Height (h)').fill('');
     await page.getByLabel('Width (w)').fill('120');
     await page.waitForFunction(() => document.getElementById('pg-result').dataset.width === '120', null, { timeout: 20000 });
+
+    // The other controls: each lands in the URL, and the result fetched by the page and by the test shows it.
+    const resultFor = async (transform) => {
+      await page.waitForFunction((t) => {
+        const r = document.getElementById('pg-result');
+        return r.dataset.width && r.dataset.url && r.dataset.url.includes(`/v1/image/${t}/`);
+      }, transform, { timeout: 20000 });
+      const shownNow = await page.locator('#pg-result').evaluate((r) => ({ ...r.dataset }));
+      assert.equal(await page.getByLabel('Signed delivery URL').inputValue(), shownNow.url);
+      const got = await fetch(shownNow.url);
+      assert.equal(got.status, 200);
+      const bytes = Buffer.from(await got.arrayBuffer());
+      assert.equal(got.headers.get('content-type').split(';')[0], shownNow.contentType);
+      assert.equal(String(bytes.length), shownNow.bytes);
+      const info = h.imageInfo(bytes);
+      assert.deepEqual([String(info.width), String(info.height)], [shownNow.width, shownNow.height]);
+      return { ...shownNow, format: info.format };
+    };
+    // Pixels of the result the page shows (drawn from its blob, so the canvas is not tainted).
+    const pixelsAt = (points) => page.locator('#pg-result img').evaluate((img, pts) => {
+      const canvas = document.createElement('canvas');
+      canvas.width = img.naturalWidth;
+      canvas.height = img.naturalHeight;
+      const g = canvas.getContext('2d');
+      g.drawImage(img, 0, 0);
+      return pts.map(([x, y]) => [...g.getImageData(x, y, 1, 1).data]);
+    }, points);
+    // r and bg: a 45° turn fills the corners with the background colour.
+    await page.getByLabel('Rotate degrees (r)').fill('45');
+    await page.getByLabel('Background (bg)').check();
+    await page.getByLabel('Background colour').fill('#ff0000');
+    const turned = await resultFor('w_120,f_png,r_45,bg_ff0000');
+    assert.equal(turned.format, 'png');
+    const [corner] = await pixelsAt([[1, 1]]);
+    assert.deepEqual(corner, [255, 0, 0, 255], 'the corner is the chosen background');
+    // q, gr and bl: a greyscale, blurred JPEG whose size follows the quality.
+    await page.getByLabel('Rotate degrees (r)').fill('');
+    await page.getByLabel('Background (bg)').uncheck();
+    await page.getByLabel('Format (f)').selectOption('jpg');
+    await page.getByLabel('Quality (q)').fill('30');
+    await page.getByLabel('Greyscale (gr)').check();
+    await page.getByLabel('Blur sigma (bl)').fill('2');
+    const low = await resultFor('w_120,q_30,f_jpg,gr_1,bl_2');
+    assert.equal(low.format, 'jpg');
+    assert.equal(low.contentType, 'image/jpeg');
+    assert.match(await page.locator('#pg-result figcaption').innerText(), /image\/jpeg · 120 × 120 px/);
+    for (const [r, g, b] of await pixelsAt([[10, 10], [60, 60], [110, 30]])) {
+      assert.ok(Math.abs(r - g) <= 6 && Math.abs(g - b) <= 6, `greyscale pixel: ${r},${g},${b}`);
+    }
+    await page.getByLabel('Quality (q)').fill('95');
+    const high = await resultFor('w_120,q_95,f_jpg,gr_1,bl_2');
+    assert.ok(Number(high.bytes) > Number(low.bytes), `q_95 (${high.bytes} B) is larger than q_30 (${low.bytes} B)`);
     await P.checkPage('asset-playground');
   });
 
@@ -212,6 +282,32 @@ test('the issue scenario, end to end', { timeout: 150000 }, async (t) => {
     await P.checkPage('usage');
   });
 
+  await t.test('deleting an asset asks first; then it is gone from the grid and the API answers 404', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Library' }).click();
+    await page.locator('li.tile[data-public-id="samples/sunset"] a').click();
+    await page.getByRole('heading', { name: 'samples/sunset', level: 1 }).waitFor();
+    await page.getByRole('button', { name: 'Delete asset…' }).click();
+    let dialog = page.getByRole('dialog', { name: 'Delete this asset?' });
+    await dialog.waitFor();
+    assert.match(await dialog.innerText(), /"samples\/sunset" and every cached size of it will be deleted/);
+    await P.checkPage('asset-delete-confirm');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    const cookie = await h.apiLogin(base, h.ADMIN_EMAIL, h.ADMIN_PASSWORD);
+    assert.equal((await fetch(`${base}/v1/assets/samples/sunset`, { headers: { cookie } })).status, 200, 'Cancel keeps it');
+    await page.getByRole('button', { name: 'Delete asset…' }).click();
+    dialog = page.getByRole('dialog', { name: 'Delete this asset?' });
+    await dialog.getByRole('button', { name: 'Delete asset' }).click();
+    await page.getByRole('heading', { name: 'Media library', level: 1 }).waitFor();
+    await page.waitForFunction(() => {
+      const ids = [...document.querySelectorAll('#asset-grid li.tile')].map((li) => li.dataset.publicId);
+      return ids.length === 1 && ids[0].startsWith('red-square-');
+    });
+    assert.equal(await page.locator('li.tile[data-public-id="samples/sunset"]').count(), 0);
+    assert.equal((await fetch(`${base}/v1/assets/samples/sunset`, { headers: { cookie } })).status, 404);
+    assert.equal((await fetch(`${base}/v1/image/samples/sunset`)).status, 404);
+  });
+
   await t.test('revoking the key (with confirmation) makes it answer 401', async () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'API keys' }).click();
     await page.getByRole('heading', { name: 'API keys', level: 1 }).waitFor();
@@ -225,15 +321,17 @@ test('the issue scenario, end to end', { timeout: 150000 }, async (t) => {
     assert.equal(res.status, 401);
   });
 
-  await t.test('users: the admin creates a user; the last admin cannot be deleted', async () => {
+  await t.test('users: create, the last admin stays, change a role, reset a password, refuse and then delete', async () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users' }).click();
     await page.getByRole('heading', { name: 'Users', level: 1 }).waitFor();
     const form = page.locator('form.grid-form');
-    await form.getByLabel('Email').fill(BOB.email);
-    await form.getByLabel('Password').fill(BOB.password);
-    await form.getByLabel('Role').selectOption('user');
-    await form.getByRole('button', { name: 'Create user' }).click();
-    await page.locator(`tr[data-email="${BOB.email}"]`).waitFor();
+    for (const u of [BOB, CAROL]) {
+      await form.getByLabel('Email').fill(u.email);
+      await form.getByLabel('Password').fill(u.password);
+      await form.getByLabel('Role').selectOption('user');
+      await form.getByRole('button', { name: 'Create user' }).click();
+      await page.locator(`tr[data-email="${u.email}"]`).waitFor();
+    }
     P.allow(409, '/v1/users/');
     P.allow(400, '/v1/users/');
     P.allow(403, '/v1/users/');
@@ -244,7 +342,50 @@ test('the issue scenario, end to end', { timeout: 150000 }, async (t) => {
     assert.match(await refusal.locator('.error-box').innerText(), /admin/i);
     await P.checkPage('users-refusal');
     await refusal.getByRole('button', { name: 'OK' }).click();
+    await refusal.waitFor({ state: 'detached' });
     P.disallowAll();
+
+    const cookie = await h.apiLogin(base, h.ADMIN_EMAIL, h.ADMIN_PASSWORD);
+    const roleOf = async (email) => (await (await fetch(`${base}/v1/users`, { headers: { cookie } })).json()).users.find((u) => u.email === email);
+    await page.getByLabel(`Role of ${CAROL.email}`).selectOption('admin');
+    await page.locator('.toast', { hasText: `${CAROL.email} is now an admin.` }).waitFor();
+    assert.equal((await roleOf(CAROL.email)).role, 'admin');
+    await page.getByLabel(`Role of ${CAROL.email}`).selectOption('user');
+    await page.locator('.toast', { hasText: `${CAROL.email} is now a user.` }).waitFor();
+    assert.equal((await roleOf(CAROL.email)).role, 'user');
+
+    await page.getByRole('button', { name: `Reset password of ${CAROL.email}` }).click();
+    const reset = page.getByRole('dialog', { name: `Reset password of ${CAROL.email}` });
+    await reset.getByLabel('New password').fill(CAROL.reset);
+    await P.checkPage('users-reset-password');
+    await reset.getByRole('button', { name: 'Set password' }).click();
+    await reset.waitFor({ state: 'detached' });
+    await page.locator('.toast', { hasText: `Password of ${CAROL.email} changed.` }).waitFor();
+    const old = await fetch(`${base}/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: CAROL.email, password: CAROL.password }) });
+    assert.equal(old.status, 401, 'the old password no longer works');
+    const carol = await h.apiLogin(base, CAROL.email, CAROL.reset); // she signs in with the new one
+
+    // Carol uploads; now she cannot be deleted, and the dialog says why and what to do.
+    await h.apiUpload(base, carol, { public_id: 'carols/one', png: h.makePng(30, 20, 7) });
+    const carolId = (await roleOf(CAROL.email)).id;
+    P.allow(409, '/v1/users/');
+    await page.getByRole('button', { name: `Delete ${CAROL.email}` }).click();
+    await page.getByRole('dialog', { name: `Delete ${CAROL.email}?` }).getByRole('button', { name: 'Delete user' }).click();
+    const owns = page.getByRole('dialog', { name: 'The user was not deleted' });
+    await owns.waitFor();
+    assert.equal(await owns.locator('.error-box').innerText(),
+      `${CAROL.email} still owns 1 asset: delete it first (GET /v1/assets?owner=${carolId} lists it), then delete the user`);
+    await P.checkPage('users-owns-assets');
+    await owns.getByRole('button', { name: 'OK' }).click();
+    await owns.waitFor({ state: 'detached' });
+    P.disallowAll();
+    assert.equal((await fetch(`${base}/v1/assets/carols/one`, { method: 'DELETE', headers: { cookie, origin: base } })).status, 204);
+    await page.getByRole('button', { name: `Delete ${CAROL.email}` }).click();
+    await page.getByRole('dialog', { name: `Delete ${CAROL.email}?` }).getByRole('button', { name: 'Delete user' }).click();
+    await page.locator('.toast', { hasText: `Deleted ${CAROL.email}.` }).waitFor();
+    await page.locator(`tr[data-email="${CAROL.email}"]`).waitFor({ state: 'detached' });
+    const gone = await fetch(`${base}/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: CAROL.email, password: CAROL.reset }) });
+    assert.equal(gone.status, 401, 'a deleted user cannot sign in');
     await P.checkPage('users');
   });
 
@@ -280,6 +421,23 @@ test('the issue scenario, end to end', { timeout: 150000 }, async (t) => {
     await page.goto('/dashboard/account');
     await page.getByRole('heading', { name: 'Account', level: 1 }).waitFor();
     await P.checkPage('account');
+    // Change his own password, then sign in with the new one (the old one is refused).
+    await page.getByLabel('Current password').fill(BOB.password);
+    await page.getByLabel('New password', { exact: true }).fill(BOB.next);
+    await page.getByLabel('New password again').fill(BOB.next);
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.locator('.toast', { hasText: 'Password changed.' }).waitFor();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in to img-cloud' }).waitFor();
+    P.allow(401, '/v1/auth/login');
+    await page.getByLabel('Email').fill(BOB.email);
+    await page.getByLabel('Password').fill(BOB.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('#login-error', { hasText: 'Wrong email or password' }).waitFor();
+    P.disallowAll();
+    await page.getByLabel('Password').fill(BOB.next);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Media library', level: 1 }).waitFor();
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'Sign in to img-cloud' }).waitFor();
     P.allow(401, '/v1/auth/me');

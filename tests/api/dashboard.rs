@@ -178,12 +178,28 @@ fn folders_and_tags_list_only_what_the_caller_may_list() {
     app.upload_ok(&akey, png(), "b.png", &[("folder", "trips/2024"), ("tags", "beach")]);
     app.upload_ok(&akey, png(), "c.png", &[("folder", "trips"), ("tags", "")]);
     app.upload_ok(&akey, png(), "root.png", &[]);
+    // `archive` and `archive/2023` hold no asset themselves, only a sub-folder that does.
+    app.upload_ok(&akey, png(), "e.png", &[("folder", "archive/2023/jan")]);
     app.upload_ok(&bkey, png(), "d.png", &[("folder", "secret"), ("tags", "bob-only")]);
 
     let get = |auth: &str, path: &str| -> Value { app.client().get(app.url(path)).header("Authorization", auth).send().unwrap().json().unwrap() };
-    assert_eq!(get(&akey, "/v1/folders"), json!({ "folders": [{ "folder": "trips", "count": 1 }, { "folder": "trips/2024", "count": 2 }] }));
+    // Every folder and its parents: `count` directly inside, `total` with sub-folders.
+    assert_eq!(
+        get(&akey, "/v1/folders"),
+        json!({ "folders": [
+            { "folder": "archive", "count": 0, "total": 1 },
+            { "folder": "archive/2023", "count": 0, "total": 1 },
+            { "folder": "archive/2023/jan", "count": 1, "total": 1 },
+            { "folder": "trips", "count": 1, "total": 3 },
+            { "folder": "trips/2024", "count": 2, "total": 2 },
+        ] })
+    );
+    // A parent from the list, used as folder_prefix, finds exactly its `total`.
+    let under: Value = get(&akey, "/v1/assets?folder_prefix=archive");
+    assert_eq!(under["assets"].as_array().unwrap().len(), 1, "{under}");
+    assert_eq!(under["assets"][0]["folder"], "archive/2023/jan");
     assert_eq!(get(&akey, "/v1/tags"), json!({ "tags": [{ "tag": "beach", "count": 2 }, { "tag": "sun", "count": 1 }] }));
-    assert_eq!(get(&bkey, "/v1/folders"), json!({ "folders": [{ "folder": "secret", "count": 1 }] }));
+    assert_eq!(get(&bkey, "/v1/folders"), json!({ "folders": [{ "folder": "secret", "count": 1, "total": 1 }] }));
     let all: Value = admin.get(app.url("/v1/tags")).send().unwrap().json().unwrap();
     assert_eq!(all["tags"].as_array().unwrap().len(), 3, "{all}");
     assert_error(app.client().get(app.url("/v1/folders")).send().unwrap(), 401);

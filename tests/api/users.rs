@@ -1,4 +1,4 @@
-//! Users CRUD as admin, 403 for plain users, and the last-admin rule.
+//! Users CRUD as admin, 403 for plain users, the last-admin rule, and users who still own assets.
 use serde_json::{json, Value};
 
 use crate::helpers::*;
@@ -54,4 +54,33 @@ fn last_admin_cannot_be_removed_or_demoted() {
     let id = me["id"].as_i64().unwrap();
     assert!(assert_error(a.delete(app.url(&format!("/v1/users/{id}"))).send().unwrap(), 409).contains("last admin"));
     assert!(assert_error(a.patch(app.url(&format!("/v1/users/{id}"))).json(&json!({ "role": "user" })).send().unwrap(), 409).contains("last admin"));
+}
+
+#[test]
+fn a_user_who_owns_assets_is_kept_with_a_message_saying_what_to_do() {
+    let app = spawn_app();
+    let a = app.admin();
+    let dana = app.user("dana@test.local");
+    let me: Value = dana.get(app.url("/v1/auth/me")).send().unwrap().json().unwrap();
+    let id = me["id"].as_i64().unwrap();
+    let key = app.api_key(&dana);
+    let png = || quadrants(8, 8, image::ImageFormat::Png);
+    app.upload_ok(&key, png(), "one.png", &[("public_id", "dana/one")]);
+
+    // Named by email, in the singular for one asset, with the way out and where to find them.
+    let msg = assert_error(a.delete(app.url(&format!("/v1/users/{id}"))).send().unwrap(), 409);
+    assert_eq!(msg, format!("dana@test.local still owns 1 asset: delete it first (GET /v1/assets?owner={id} lists it), then delete the user"));
+    app.upload_ok(&key, png(), "two.png", &[("public_id", "dana/two")]);
+    let msg = assert_error(a.delete(app.url(&format!("/v1/users/{id}"))).send().unwrap(), 409);
+    assert_eq!(msg, format!("dana@test.local still owns 2 assets: delete them first (GET /v1/assets?owner={id} lists them), then delete the user"));
+
+    // The listing the message names shows exactly those assets; once they are gone the user goes.
+    let listed: Value = a.get(app.url(&format!("/v1/assets?owner={id}"))).send().unwrap().json().unwrap();
+    let mut ids: Vec<&str> = listed["assets"].as_array().unwrap().iter().map(|x| x["public_id"].as_str().unwrap()).collect();
+    ids.sort();
+    assert_eq!(ids, ["dana/one", "dana/two"]);
+    for pid in ids {
+        assert_eq!(a.delete(app.url(&format!("/v1/assets/{pid}"))).send().unwrap().status(), 204);
+    }
+    assert_eq!(a.delete(app.url(&format!("/v1/users/{id}"))).send().unwrap().status(), 204);
 }

@@ -114,10 +114,11 @@ pub async fn delete(Authenticated(p): Authenticated, state: web::Data<AppState>,
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// The folders holding the caller's listable assets (all assets for an admin), with counts; the root is left out.
+/// Every folder of the caller's listable assets (all assets for an admin) and every parent of
+/// them, with direct (`count`) and sub-folder-inclusive (`total`) counts; the root is left out.
 pub async fn folders(Authenticated(p): Authenticated, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let rows = ask("catalog", &state.catalog, Folders { caller: p.user }).await?;
-    let list: Vec<Value> = rows.into_iter().map(|n| json!({ "folder": n.name, "count": n.count })).collect();
+    let list: Vec<Value> = rows.into_iter().map(|n| json!({ "folder": n.name, "count": n.count, "total": n.total })).collect();
     Ok(HttpResponse::Ok().json(json!({ "folders": list })))
 }
 

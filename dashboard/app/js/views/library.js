@@ -22,31 +22,46 @@ export async function render(main, { query }) {
   let generation = 0;
   let observer = null;
 
-  const [foldersRes, tagsRes] = await Promise.all([
-    api('GET', '/v1/folders').catch((e) => ({ error: e })),
-    api('GET', '/v1/tags').catch((e) => ({ error: e })),
-  ]);
-  const folders = foldersRes.folders || [];
-  const tagList = tagsRes.tags || [];
-
   const search = h('input', { type: 'search', name: 'q', value: state.prefix, placeholder: 'public_id starts with…', autocomplete: 'off', spellcheck: 'false' });
-  const folderSel = h('select', { name: 'folder' },
-    h('option', { value: '' }, 'All folders'),
-    folders.map((f) => h('option', { value: f.folder, selected: f.folder === state.folder }, `${f.folder} (${f.count})`)));
-  if (state.folder && !folders.some((f) => f.folder === state.folder)) folderSel.append(h('option', { value: state.folder, selected: true }, state.folder));
+  const folderSel = h('select', { name: 'folder' });
   const subBox = h('input', { type: 'checkbox', id: 'filter-sub', checked: state.sub });
   const visSel = h('select', { name: 'visibility' },
     h('option', { value: '' }, 'Any'),
     h('option', { value: 'public', selected: state.visibility === 'public' }, 'Public'),
     h('option', { value: 'private', selected: state.visibility === 'private' }, 'Private'));
-  const tagBoxes = h('div', { class: 'tag-choices' }, tagList.length === 0
-    ? h('p', { class: 'muted' }, 'No tags yet.')
-    : tagList.map((t) => {
-      const id = `tag-${t.tag.replace(/[^A-Za-z0-9_-]/g, '_')}`;
-      const box = h('input', { type: 'checkbox', id, value: t.tag, checked: state.tags.has(t.tag) });
-      box.addEventListener('change', () => { if (box.checked) state.tags.add(t.tag); else state.tags.delete(t.tag); reload(); });
-      return h('label', { for: id, class: 'tag-choice' }, box, ` ${t.tag} `, h('span', { class: 'muted' }, `(${t.count})`));
-    }));
+  const tagBoxes = h('div', { class: 'tag-choices' });
+  const pickerError = h('div', {});
+
+  // /v1/folders lists every folder with its parents: `count` is directly inside, `total` with sub-folders.
+  function fillFolders(folders) {
+    mount(folderSel, h('option', { value: '' }, 'All folders'),
+      folders.map((f) => h('option', { value: f.folder, selected: f.folder === state.folder }, `${f.folder} (${f.total})`)));
+    if (state.folder && !folders.some((f) => f.folder === state.folder)) folderSel.append(h('option', { value: state.folder, selected: true }, state.folder));
+  }
+
+  function fillTags(tagList) {
+    mount(tagBoxes, tagList.length === 0
+      ? h('p', { class: 'muted' }, 'No tags yet.')
+      : tagList.map((t) => {
+        const id = `tag-${t.tag.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+        const box = h('input', { type: 'checkbox', id, value: t.tag, checked: state.tags.has(t.tag) });
+        box.addEventListener('change', () => { if (box.checked) state.tags.add(t.tag); else state.tags.delete(t.tag); reload(); });
+        return h('label', { for: id, class: 'tag-choice' }, box, ` ${t.tag} `, h('span', { class: 'muted' }, `(${t.count})`));
+      }));
+  }
+
+  /** (Re)loads the folder and tag pickers, keeping what is selected; uploads add new ones. */
+  async function loadPickers() {
+    const [foldersRes, tagsRes] = await Promise.all([
+      api('GET', '/v1/folders').catch((e) => ({ error: e })),
+      api('GET', '/v1/tags').catch((e) => ({ error: e })),
+    ]);
+    fillFolders(foldersRes.folders || []);
+    fillTags(tagsRes.tags || []);
+    if (panel) panel.setFolders(foldersRes.folders || []);
+    const err = foldersRes.error || tagsRes.error;
+    mount(pickerError, err ? errorBox(describeError(err, 'Loading folders and tags')) : null);
+  }
 
   const filters = h('form', { class: 'filters card', role: 'search', 'aria-label': 'Filter assets' },
     field('Search by public_id prefix', search).wrap,
@@ -55,10 +70,12 @@ export async function render(main, { query }) {
     field('Visibility', visSel).wrap,
     h('fieldset', { class: 'field tags-field' }, h('legend', {}, 'Tags (all must match)'), tagBoxes),
     h('div', { class: 'filter-actions' }, h('button', { type: 'submit', class: 'btn' }, 'Apply'), h('button', { type: 'button', class: 'btn btn-link', onclick: resetFilters }, 'Reset')));
-  if (foldersRes.error || tagsRes.error) filters.append(errorBox(describeError(foldersRes.error || tagsRes.error, 'Loading folders and tags')));
+  filters.append(pickerError);
 
   const grid = h('ul', { class: 'grid', id: 'asset-grid', 'aria-label': 'Assets' });
   const status = h('p', { class: 'grid-status', role: 'status', 'aria-live': 'polite' });
+  // One slot for a failed load: a retry or a filter change replaces it instead of stacking boxes.
+  const loadError = h('div', { class: 'load-error' });
   const moreBtn = h('button', { type: 'button', class: 'btn', hidden: true, onclick: () => loadPage() }, 'Load more');
   const sentinel = h('div', { class: 'sentinel', 'aria-hidden': 'true' });
 
@@ -108,6 +125,7 @@ export async function render(main, { query }) {
     loading = true;
     const gen = generation;
     moreBtn.hidden = true;
+    mount(loadError);
     status.textContent = 'Loading…';
     const q = { limit: PAGE, cursor, prefix: state.prefix, visibility: state.visibility, tags: [...state.tags].join(',') };
     if (state.folder) q[state.sub ? 'folder_prefix' : 'folder'] = state.folder;
@@ -122,7 +140,8 @@ export async function render(main, { query }) {
     } catch (e) {
       if (gen !== generation) return;
       status.textContent = '';
-      grid.after(errorBox(describeError(e, 'Loading assets')));
+      mount(loadError, errorBox(h('span', {}, describeError(e, 'Loading assets'), ' ',
+        h('button', { type: 'button', class: 'btn btn-small', onclick: () => loadPage(grid.children.length === 0) }, 'Try again'))));
     } finally {
       if (gen === generation) loading = false;
     }
@@ -138,8 +157,10 @@ export async function render(main, { query }) {
           a.visibility === 'private' ? h('span', { class: 'pill pill-private' }, 'Private') : null)));
   }
 
-  const panel = uploadPanel({ folders, onUploaded: () => { clearTimeout(uploadTimer); uploadTimer = setTimeout(reload, 250); } });
+  // A batch finishing several files reloads once; new tags and folders show up in the pickers.
   let uploadTimer = null;
+  const panel = uploadPanel({ onUploaded: () => { clearTimeout(uploadTimer); uploadTimer = setTimeout(() => { loadPickers(); reload(); }, 250); } });
+  await loadPickers();
 
   mount(main,
     h('h1', {}, 'Media library'),
@@ -148,7 +169,7 @@ export async function render(main, { query }) {
       filters,
       h('section', { class: 'results', 'aria-labelledby': 'results-h' },
         h('h2', { id: 'results-h', class: 'visually-hidden' }, 'Assets'),
-        status, grid, h('div', { class: 'actions center' }, moreBtn), sentinel)));
+        status, grid, loadError, h('div', { class: 'actions center' }, moreBtn), sentinel)));
 
   // Infinite scroll: when the sentinel below the grid comes into view, fetch the next page; the
   // "Load more" button stays as the keyboard and no-IntersectionObserver path.

@@ -5,11 +5,16 @@ import { h, mount, field, uid, formatBytes } from '../ui.js';
 import { assetHref } from '../router.js';
 
 const CONCURRENCY = 3;
-// The formats the server decodes. The picker filter is only a hint: the server sniffs bytes and
-// answers 415 for anything else.
+// The formats the server decodes (the engine's InputFormat), named once for the picker, its hint
+// and the 415 message. The picker filter is only a hint: the server sniffs bytes and answers 415
+// for anything else.
 const ACCEPT = 'image/jpeg,image/png,image/webp,image/avif,image/gif,image/tiff,image/bmp,.jpg,.jpeg,.png,.webp,.avif,.gif,.tif,.tiff,.bmp';
+const FORMATS = 'JPEG, PNG, WebP, AVIF, GIF, TIFF or BMP';
 
-/** Builds the panel; `onUploaded(asset)` runs after each successful upload. */
+/**
+ * Builds the panel; `onUploaded(asset)` runs after each successful upload. The returned element's
+ * `setFolders(list)` refreshes the folder suggestions.
+ */
 export function uploadPanel({ onUploaded, folders = [] }) {
   const queue = [];
   const fileInput = h('input', { type: 'file', id: 'upload-files', multiple: true, accept: ACCEPT, class: 'visually-hidden-input' });
@@ -26,7 +31,7 @@ export function uploadPanel({ onUploaded, folders = [] }) {
     h('p', {}, h('strong', {}, 'Drag and drop images here'), ' or '),
     h('label', { for: 'upload-files', class: 'btn' }, 'Choose files…'),
     fileInput,
-    h('p', { class: 'hint' }, 'JPEG, PNG, WebP, AVIF, GIF, TIFF or BMP. Pick several at once.'));
+    h('p', { class: 'hint' }, `${FORMATS}. Pick several at once.`));
 
   // Counting enter/leave pairs keeps the highlight steady while the pointer crosses child elements.
   let depth = 0;
@@ -165,7 +170,7 @@ export function uploadPanel({ onUploaded, folders = [] }) {
         setActions(item, [removeBtn]);
         break;
       case 415:
-        setState(item, 'error', `Unsupported file type (the server said: ${err.message}). Upload JPEG, PNG, WebP, GIF, TIFF or BMP.`, 'error');
+        setState(item, 'error', `Unsupported file type (the server said: ${err.message}). Upload ${FORMATS}.`, 'error');
         setActions(item, [removeBtn]);
         break;
       case 429: {
@@ -188,7 +193,7 @@ export function uploadPanel({ onUploaded, folders = [] }) {
   }
 
   const fieldsetId = uid('upl');
-  return h('section', { class: 'card upload-panel', 'aria-labelledby': fieldsetId },
+  const section = h('section', { class: 'card upload-panel', 'aria-labelledby': fieldsetId },
     h('h2', { id: fieldsetId }, 'Upload'),
     drop,
     h('div', { class: 'upload-options' },
@@ -198,4 +203,6 @@ export function uploadPanel({ onUploaded, folders = [] }) {
     list,
     h('div', { class: 'actions' }, startBtn, clearBtn),
     summary);
+  section.setFolders = (list) => mount(folderList, list.map((f) => h('option', { value: f.folder })));
+  return section;
 }
