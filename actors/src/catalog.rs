@@ -307,6 +307,14 @@ impl CatalogStore {
         self.meta.invalidate(public_id);
     }
 
+    /// After a committed write: drop the cached row, then wake the outbound worker, in that order.
+    /// Woken first, the worker could purge the CDN while delivery still serves the old row from this
+    /// cache, and a CDN refetch in that window would cache the old image again, for max-age.
+    fn committed(&self, public_id: &str) {
+        self.forget(public_id);
+        self.outbox.notify();
+    }
+
     /// For owner/admin endpoints: 400 for an id no asset could have, 404 when missing, 403 when it is someone else's.
     pub fn get_managed(&self, user: &User, public_id: &str) -> DomainResult<Arc<Asset>> {
         let a = self.get(PublicId::parse(public_id)?.as_str())?;
@@ -355,7 +363,7 @@ impl CatalogStore {
         let original = StoredOriginal { info, size: bytes.len() as i64, storage_key: &storage_key };
         match self.commit_upload(owner, &public_id, &fields, &original, form.overwrite) {
             Ok((row_id, created, replaced)) => {
-                self.forget(public_id.as_str());
+                self.committed(public_id.as_str());
                 if let Some(old) = &replaced {
                     let _ = std::fs::remove_file(self.original_path(old));
                 }
@@ -438,7 +446,7 @@ impl CatalogStore {
             }
         }
         tx.commit()?;
-        self.outbox.notify();
+        // The caller wakes the outbound worker (`committed`) once the cached row is gone, not here.
         Ok((row_id, created, replaced))
     }
 
@@ -516,8 +524,7 @@ impl CatalogStore {
             outbox::enqueue_purge(&tx, &after.public_id)?;
         }
         tx.commit()?;
-        self.forget(public_id);
-        self.outbox.notify();
+        self.committed(public_id);
         Ok(after)
     }
 
@@ -543,8 +550,7 @@ impl CatalogStore {
             outbox::enqueue_purge(&tx, &snapshot.public_id)?;
         }
         tx.commit()?;
-        self.forget(public_id);
-        self.outbox.notify();
+        self.committed(public_id);
         let _ = std::fs::remove_file(self.original_path(&snapshot.storage_key));
         Ok(snapshot.storage_key)
     }
@@ -776,6 +782,43 @@ mod tests {
         assert_eq!(outbox(&s), [row("webhook", &a, "asset.updated")], "unchanged visibility");
         s.delete(&alice, "evt").unwrap();
         assert_eq!(outbox(&s), [row("webhook", &a, "asset.deleted"), row("purge", "", "evt")]);
+    }
+
+    /// Whether a wake-up of the outbound worker is pending (taking it, if so).
+    fn woken(s: &CatalogStore) -> bool {
+        use std::future::Future;
+        let mut n = std::pin::pin!(s.outbox.notified());
+        n.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop())).is_ready()
+    }
+
+    /// The overwrite race: the worker purges the CDN when woken, so it must not be woken while the
+    /// old row is still in the metadata cache (a CDN refetch would be served the old image and keep
+    /// it for max-age). The transaction step wakes nobody; `committed` drops the row, then wakes.
+    /// (`store_upload` itself needs a `Validated` image, which only the render module makes.)
+    #[test]
+    fn the_worker_is_woken_only_after_the_cached_row_is_dropped() {
+        let (_d, s, alice, _) = setup();
+        let id = PublicId::parse("race").unwrap();
+        s.commit_upload(&alice, &id, &FieldChanges::default(), &original("r1.png"), false).unwrap();
+        assert!(!woken(&s), "the transaction step wakes nobody");
+        s.committed("race");
+        assert!(woken(&s));
+        assert_eq!(s.get("race").unwrap().version, 1);
+
+        s.commit_upload(&alice, &id, &FieldChanges::default(), &original("r2.png"), true).unwrap();
+        assert_eq!(s.cached("race").map(|a| a.version), Some(1), "committed, but the old row is still cached");
+        assert!(!woken(&s), "so the purge may not start yet");
+        s.committed("race");
+        assert!(s.cached("race").is_none());
+        assert!(woken(&s), "the row is gone: now the purge may go");
+        assert_eq!(s.get("race").unwrap().version, 2);
+
+        // update and delete go through the same step.
+        s.update(&alice, "race", AssetPatch { visibility: Some(Visibility::Private), ..Default::default() }).unwrap();
+        assert!(s.cached("race").is_none() && woken(&s));
+        s.get("race").unwrap();
+        s.delete(&alice, "race").unwrap();
+        assert!(s.cached("race").is_none() && woken(&s));
     }
 
     #[test]

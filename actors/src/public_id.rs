@@ -4,8 +4,9 @@ use rand::RngCore;
 use crate::error::DomainError;
 
 /// A valid public_id: 1..=255 chars, segments of [A-Za-z0-9_.-] joined by single '/',
-/// no '.'/'..' segment, and a first segment that the delivery router would read neither as a
-/// transform nor as a version (`v` and digits).
+/// no '.'/'..' segment, and a first segment that the delivery router would not read as a transform.
+/// A first segment that reads as a version (`v2/photo`) is valid, as the contract says; delivery
+/// tells the two readings of `/v1/image/v2/photo` apart (`http::routes::image::parse_delivery_path`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PublicId(String);
 
@@ -20,8 +21,7 @@ fn valid_segment(s: &str) -> bool {
 
 /// Whether a delivery path segment is a version (`v` and 1 to 18 ASCII digits, as in Cloudinary's
 /// `/v1612345678/`), returning the number. The one reading of that segment: delivery parses versioned
-/// paths with it, and public_ids and folders may not start with such a segment, so
-/// `/v1/image/v3/photo` can only mean version 3 of `photo`.
+/// paths with it, and signing uses it to spot public_ids whose unversioned URL has two readings.
 pub fn version_segment(s: &str) -> Option<i64> {
     let digits = s.strip_prefix('v')?;
     if digits.is_empty() || digits.len() > 18 || !digits.bytes().all(|b| b.is_ascii_digit()) {
@@ -50,9 +50,6 @@ impl PublicId {
         let first = s.split('/').next().unwrap_or_default();
         if imgcloud_engine::transform::is_transform_segment(first) {
             return Err(bad("the first segment reads as a transform"));
-        }
-        if version_segment(first).is_some() {
-            return Err(bad("the first segment reads as a version ('v' and digits, as in /v1/image/v3/photo)"));
         }
         Ok(PublicId(s.to_string()))
     }
@@ -110,9 +107,6 @@ impl Folder {
         if imgcloud_engine::transform::is_transform_segment(first) {
             return Err(DomainError::Invalid(format!("invalid folder '{s}': the first segment reads as a transform")));
         }
-        if version_segment(first).is_some() {
-            return Err(DomainError::Invalid(format!("invalid folder '{s}': the first segment reads as a version ('v' and digits)")));
-        }
         Ok(Folder(s.to_string()))
     }
     pub fn as_str(&self) -> &str { &self.0 }
@@ -166,15 +160,14 @@ mod tests {
         for not in ["v", "V1", "v1a", "v-1", "v+1", "1", "vv1", "v1.2", "v 1", "v1234567890123456789", "version2"] {
             assert_eq!(version_segment(not), None, "{not}");
         }
-        // A public_id or folder may not start with one (it would be read as a version), but may contain one.
-        for bad in ["v1", "v2/photo", "v0012/x"] {
-            let e = PublicId::parse(bad).unwrap_err().to_string();
-            assert!(e.contains("version"), "{bad}: {e}");
-            assert!(Folder::parse(bad).is_err(), "{bad}");
-        }
-        for ok in ["photos/v2", "v", "v2x/photo", "V2/photo", "version-2"] {
+        // The contract refuses only a first segment that reads as a transform: one that reads as a
+        // version is a valid public_id or folder (delivery tells the readings apart).
+        for ok in ["v1", "v2/photo", "v0012/x", "v7/a/b", "photos/v2", "v", "v2x/photo", "V2/photo", "version-2"] {
             assert!(PublicId::parse(ok).is_ok(), "{ok}");
+            assert!(Folder::parse(ok).is_ok(), "{ok}");
         }
+        let id = PublicId::generate(Some("p.png"), &Folder::parse("v2").unwrap()).unwrap();
+        assert!(id.as_str().starts_with("v2/p-"), "{}", id.as_str());
     }
 
     #[test]

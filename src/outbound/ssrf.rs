@@ -32,16 +32,34 @@ fn v4_forbidden(a: Ipv4Addr) -> bool {
         || v4_in(a, [240, 0, 0, 0], 4) // reserved
 }
 
+/// The IPv4 address in two IPv6 segments.
+fn v4_of(hi: u16, lo: u16) -> Ipv4Addr { Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo)) }
+
+/// The IPv4 addresses an IPv6 transition address routes to, which must pass the IPv4 rules: 6to4
+/// (2002:AABB:CCDD::/48 reaches A.B.C.D through a relay) and Teredo (2001:0::/32: the server in
+/// bits 32-63, the client in the last 32 bits, inverted). NAT64, IPv4-mapped and IPv4-compatible
+/// forms are judged in `v6_forbidden` and `is_forbidden`.
+fn v4_embedded(a: Ipv6Addr) -> Vec<Ipv4Addr> {
+    let s = a.segments();
+    match (s[0], s[1]) {
+        (0x2002, _) => vec![v4_of(s[1], s[2])],
+        (0x2001, 0) => vec![v4_of(s[2], s[3]), v4_of(!s[6], !s[7])],
+        _ => vec![],
+    }
+}
+
 fn v6_forbidden(a: Ipv6Addr) -> bool {
     let s = a.segments();
-    a.is_loopback()
+    v4_embedded(a).into_iter().any(v4_forbidden)
+        || a.is_loopback()
         || a.is_unspecified()
         || a.is_multicast()
         || (s[0] & 0xffc0) == 0xfe80   // link-local fe80::/10
         || (s[0] & 0xffc0) == 0xfec0   // deprecated site-local fec0::/10
         || (s[0] & 0xfe00) == 0xfc00   // unique-local fc00::/7
         || s[..6] == [0; 6]             // IPv4-compatible ::a.b.c.d (deprecated), :: and ::1 included
-        || (s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] && v4_forbidden(Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8))) // NAT64
+        || (s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] && v4_forbidden(v4_of(s[6], s[7]))) // NAT64
+        || (s[..6] == [0, 0, 0, 0, 0xffff, 0] && v4_forbidden(v4_of(s[6], s[7]))) // IPv4-translated (SIIT) ::ffff:0:a.b.c.d
 }
 
 /// Whether an address is one a user-chosen webhook must not reach.
@@ -136,6 +154,33 @@ mod tests {
             assert!(is_forbidden(ip(bad)), "{bad} must be refused");
         }
         for ok in ["93.184.216.34", "8.8.8.8", "172.32.0.1", "100.128.0.1", "169.255.0.1", "2606:4700::1111", "64:ff9b::808:808", "::ffff:8.8.8.8"] {
+            assert!(!is_forbidden(ip(ok)), "{ok} is public");
+        }
+    }
+
+    /// Transition addresses reach the IPv4 address they embed, so they are judged by it.
+    #[test]
+    fn ipv6_forms_embedding_a_private_ipv4_are_refused() {
+        for bad in [
+            "::ffff:192.168.0.1",       // IPv4-mapped
+            "::ffff:0:10.0.0.1",        // IPv4-translated
+            "2002:7f00:1::",            // 6to4 of 127.0.0.1
+            "2002:a00:1::1",            // 6to4 of 10.0.0.1
+            "2002:c0a8:101:5::9",       // 6to4 of 192.168.1.1, any subnet and host
+            "2002:a9fe:a9fe::",         // 6to4 of 169.254.169.254
+            "2001:0:4136:e378:8000:63bf:f5ff:fffe", // Teredo, client 10.0.0.1 (inverted)
+            "2001:0:4136:e378:8000:63bf:80ff:fffe", // Teredo, client 127.0.0.1
+            "2001:0:c0a8:101::",        // Teredo, server 192.168.1.1
+        ] {
+            assert!(is_forbidden(ip(bad)), "{bad} must be refused");
+        }
+        for ok in [
+            "2002:808:808::1",                      // 6to4 of 8.8.8.8
+            "2001:0:4136:e378:8000:63bf:f7f7:f7f7", // Teredo, server 65.54.227.120, client 8.8.8.8
+            "2001:db8::1",                          // not Teredo (2001:0::/32 only)
+            "2001:4860:4860::8888",
+            "::ffff:0:8.8.8.8",
+        ] {
             assert!(!is_forbidden(ip(ok)), "{ok} is public");
         }
     }

@@ -77,20 +77,88 @@ fn versioned_urls_in_asset_json_and_their_cache_headers() {
     assert_eq!(listed["url"], format!("{}/v1/image/gallery/hero", app.base));
 }
 
+/// The contract refuses only a first segment that reads as a transform, so `v2/photo` is a valid
+/// public_id (and `v2024` a folder): managed through /v1/assets and delivered by its `url` and its
+/// `versioned_url`. `/v1/image/v2/photo` reads as version 2 of `photo` while `photo` exists
+/// (versioned URLs never change meaning), else as the asset `v2/photo` (README, "Versioned URLs").
 #[test]
-fn public_ids_and_folders_may_not_start_with_a_version() {
+fn public_ids_and_folders_may_start_with_a_version_segment() {
     let app = spawn_app();
     let key = app.api_key(&app.admin());
-    for (field, value) in [("public_id", "v2/photo"), ("public_id", "v7"), ("folder", "v2024")] {
-        let msg = assert_error(app.upload(&key, quadrants(8, 8, ImageFormat::Png), "q.png", &[(field, value)]), 400);
-        assert!(msg.contains("version"), "{field}={value}: {msg}");
-    }
-    // Inside a path, or not of the form v<digits>, it is an ordinary segment.
+    let auth = |r: reqwest::blocking::RequestBuilder| r.header("Authorization", &key).send().unwrap();
+    let c = app.client();
+    let width = |path: &str| -> (u16, String, u32) {
+        let r = plain().get(app.url(path)).send().unwrap();
+        let (status, cc) = (r.status().as_u16(), header(&r, "cache-control"));
+        (status, cc, if status == 200 { decode(&r.bytes().unwrap()).width() } else { 0 })
+    };
+    let (short, year) = ("public, max-age=300".to_string(), "public, max-age=31536000, immutable".to_string());
+
+    let a = app.upload_ok(&key, quadrants(40, 40, ImageFormat::Png), "q.png", &[("public_id", "v2/photo")]);
+    assert_eq!((a["public_id"].as_str(), a["version"].as_i64()), (Some("v2/photo"), Some(1)));
+    assert_eq!(a["url"], format!("{}/v1/image/v2/photo", app.base));
+    assert_eq!(a["versioned_url"], format!("{}/v1/image/v1/v2/photo", app.base));
+    let b = app.upload_ok(&key, quadrants(30, 30, ImageFormat::Png), "q.png", &[("public_id", "v7/a/b")]);
+    assert_eq!(b["versioned_url"], format!("{}/v1/image/v1/v7/a/b", app.base));
+    let g = app.upload_ok(&key, quadrants(20, 20, ImageFormat::Png), "held.png", &[("folder", "v2024")]);
+    assert_eq!(g["folder"], "v2024");
+    assert!(g["public_id"].as_str().unwrap().starts_with("v2024/held-"), "{g}");
+
+    // Management by public_id.
+    assert_eq!(auth(c.get(app.url("/v1/assets/v2/photo"))).json::<Value>().unwrap()["public_id"], "v2/photo");
+    let r = auth(c.patch(app.url("/v1/assets/v7/a/b")).json(&json!({ "tags": ["t"], "folder": "v1" })));
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().unwrap()["folder"], "v1");
+    let list: Value = auth(c.get(app.url("/v1/assets?folder=v2024"))).json().unwrap();
+    assert_eq!(list["assets"].as_array().or_else(|| list["items"].as_array()).unwrap().len(), 1);
+
+    // Delivery by url and versioned_url, with and without a transform; tagged with the asset's own tag.
+    assert_eq!(width("/v1/image/v2/photo"), (200, short.clone(), 40));
+    assert_eq!(width("/v1/image/v1/v2/photo"), (200, year.clone(), 40));
+    assert_eq!(width("/v1/image/w_20/v2/photo"), (200, short.clone(), 20));
+    assert_eq!(width("/v1/image/w_20/v1/v2/photo"), (200, year.clone(), 20));
+    assert_eq!(width("/v1/image/v7/a/b"), (200, short.clone(), 30));
+    assert_eq!(width("/v1/image/v1/v7/a/b"), (200, year.clone(), 30));
+    assert_eq!(width(&format!("/v1/image/{}", g["public_id"].as_str().unwrap())).0, 200);
+    let r = plain().get(app.url("/v1/image/v2/photo")).send().unwrap();
+    assert_eq!(header(&r, "cache-tag"), expected_tag("v2/photo"));
+    assert_eq!(width("/v1/image/v2/v2/photo").0, 404, "a future version of v2/photo");
+    let r = plain().get(app.url("/v1/image/v1/v9/none")).send().unwrap();
+    assert!(assert_error(r, 404).contains("v1/v9/none"), "neither reading names an asset");
+
+    // A private one: signed URLs carry the version, whose reading is always this asset.
+    assert_eq!(auth(c.patch(app.url("/v1/assets/v7/a/b")).json(&json!({ "visibility": "private" }))).status(), 200);
+    let s: Value = auth(c.post(app.url("/v1/image/sign")).json(&json!({ "public_id": "v7/a/b", "transform": "w_10" }))).json().unwrap();
+    let signed = s["url"].as_str().unwrap();
+    assert!(signed.starts_with(&format!("{}/v1/image/w_10/v1/v7/a/b?expires=", app.base)), "{signed}");
+    let r = plain().get(signed).send().unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(decode(&r.bytes().unwrap()).width(), 10);
+    assert_eq!(width("/v1/image/v7/a/b").0, 401);
+
+    // The collision: once an asset `photo` exists, `/v1/image/v2/photo` is version 2 of `photo`
+    // (404 while it has only version 1). `v2/photo` stays reachable by its versioned_url.
+    app.upload_ok(&key, quadrants(60, 60, ImageFormat::Png), "q.png", &[("public_id", "photo")]);
+    assert_eq!(width("/v1/image/v2/photo").0, 404);
+    assert_eq!(width("/v1/image/v1/photo"), (200, year.clone(), 60));
+    assert_eq!(width("/v1/image/v1/v2/photo"), (200, year.clone(), 40));
+    app.upload_ok(&key, quadrants(70, 70, ImageFormat::Png), "q.png", &[("public_id", "photo"), ("overwrite", "true")]);
+    assert_eq!(width("/v1/image/v2/photo"), (200, year.clone(), 70), "version 2 of photo, immutable");
+    let s: Value = auth(c.post(app.url("/v1/image/sign")).json(&json!({ "public_id": "v2/photo" }))).json().unwrap();
+    let r = plain().get(s["url"].as_str().unwrap()).send().unwrap();
+    assert_eq!((r.status().as_u16(), decode(&r.bytes().unwrap()).width()), (200, 40), "the signed URL names v2/photo, not photo");
+    // With `photo` gone, the path names `v2/photo` again.
+    assert_eq!(auth(c.delete(app.url("/v1/assets/photo"))).status(), 204);
+    assert_eq!(width("/v1/image/v2/photo"), (200, short.clone(), 40));
+
+    // Deletion through /v1/assets, then neither URL serves it.
+    assert_eq!(auth(c.delete(app.url("/v1/assets/v2/photo"))).status(), 204);
+    assert_eq!(width("/v1/image/v1/v2/photo").0, 404);
+    assert_eq!(width("/v1/image/v2/photo").0, 404);
+    assert_eq!(auth(c.get(app.url("/v1/assets/v2/photo"))).status(), 404);
+    // Inside a path, or not of the form v<digits>, a segment was never a version.
     app.upload_ok(&key, quadrants(8, 8, ImageFormat::Png), "q.png", &[("public_id", "albums/v2")]);
-    app.upload_ok(&key, quadrants(8, 8, ImageFormat::Png), "q.png", &[("public_id", "v2x")]);
-    assert_eq!(plain().get(app.url("/v1/image/albums/v2")).send().unwrap().status(), 200);
-    assert_eq!(plain().get(app.url("/v1/image/v1/albums/v2")).send().unwrap().status(), 200);
-    assert_eq!(plain().get(app.url("/v1/image/v2x")).send().unwrap().status(), 200);
+    assert_eq!(width("/v1/image/v1/albums/v2").0, 200);
 }
 
 #[test]

@@ -278,7 +278,7 @@ fn within_2s(v: &Varnish, path: &str, what: &str, done: impl Fn(&Response) -> bo
     }
 }
 
-/// Needs the server's purger (branch `outbox`): overwrite, delete and public→private purge by tag.
+/// The server's purger (the outbox worker, `cdn_purge.kind = "http"`) through Varnish: overwrite, delete and public→private purge by tag.
 #[test]
 fn changes_purge_varnish_within_2s() {
     let (app, v) = stack();

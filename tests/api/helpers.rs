@@ -224,6 +224,19 @@ impl TestApp {
     }
 }
 
+/// Polls a metric (summed over its label sets) until `pred` holds, for at most 20 s.
+pub fn wait_metric(app: &TestApp, name: &str, what: &str, pred: impl Fn(f64) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let v = app.metric_sum(name);
+        if pred(v) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{what}: {name} is {v}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 /// Noise that does not compress: a PNG of roughly w*h*3 bytes.
 pub fn noise_png(w: u32, h: u32, seed: u32) -> Vec<u8> {
     let mut s = seed.wrapping_mul(2654435761).max(1);

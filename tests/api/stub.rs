@@ -1,5 +1,5 @@
 //! A tiny HTTP/1.1 server standing in for third parties (a webhook receiver, a CDN purge endpoint, Cloudflare's API):
-//! it records every request and answers with the status and body the test sets.
+//! it records every request and answers with the status and body the test sets, or holds it unanswered.
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
@@ -13,7 +13,7 @@ pub struct Recorded {
     /// Header names lower-cased.
     pub headers: HashMap<String, String>,
     pub body: Vec<u8>,
-    /// The status this request was answered with.
+    /// The status this request was answered with; 0 for one held unanswered (`hold`).
     pub status: u16,
 }
 
@@ -26,6 +26,8 @@ impl Recorded {
 struct Reply {
     status: u16,
     body: String,
+    /// Read and record requests but never answer them, until `answer` is called.
+    hold: bool,
 }
 
 pub struct Stub {
@@ -38,7 +40,7 @@ impl Stub {
     pub fn start() -> Stub {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        let reply = Arc::new(Mutex::new(Reply { status: 200, body: "{}".into() }));
+        let reply = Arc::new(Mutex::new(Reply { status: 200, body: "{}".into(), hold: false }));
         let seen = Arc::new(Mutex::new(Vec::new()));
         let (r, s) = (reply.clone(), seen.clone());
         std::thread::spawn(move || {
@@ -71,6 +73,15 @@ impl Stub {
                         return;
                     }
                     let reply = r.lock().unwrap().clone();
+                    if reply.hold {
+                        // A delivery in progress: the sender waits for an answer that comes only if it
+                        // outlives the hold, and then is no answer at all (the connection just closes).
+                        s.lock().unwrap().push(Recorded { method, path, headers, body, status: 0 });
+                        while r.lock().unwrap().hold {
+                            std::thread::sleep(Duration::from_millis(25));
+                        }
+                        return;
+                    }
                     s.lock().unwrap().push(Recorded { method, path, headers, body, status: reply.status });
                     let _ = write!(
                         conn,
@@ -87,8 +98,12 @@ impl Stub {
 
     pub fn url(&self, path: &str) -> String { format!("http://127.0.0.1:{}{}", self.port, path) }
 
-    /// How later requests are answered.
-    pub fn answer(&self, status: u16, body: &str) { *self.reply.lock().unwrap() = Reply { status, body: body.to_string() }; }
+    /// How later requests are answered; also ends a hold (held connections then close unanswered).
+    pub fn answer(&self, status: u16, body: &str) { *self.reply.lock().unwrap() = Reply { status, body: body.to_string(), hold: false }; }
+
+    /// Later requests are read and recorded (status 0) but never answered, their connections kept
+    /// open until `answer` is called: a delivery caught in flight.
+    pub fn hold(&self) { self.reply.lock().unwrap().hold = true; }
 
     pub fn seen(&self) -> Vec<Recorded> { self.seen.lock().unwrap().clone() }
 

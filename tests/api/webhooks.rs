@@ -94,23 +94,21 @@ fn a_receiver_that_was_down_gets_the_backlog_in_order() {
     assert_eq!(failed[0].json()["data"]["public_id"], "backlog-0");
     assert!(app.metric_sum("outbox_failures_total") >= 3.0);
     assert!(app.metric_sum("outbox_depth") >= 5.0);
+    wait_metric(&app, "outbox_oldest_age_seconds", "the oldest pending event ages while the receiver is down", |v| v > 0.0);
 
     stub.answer(200, "{}");
     let seen = stub.wait_for(30, "the backlog", |s| distinct_ids(s) >= 5);
     let order: Vec<String> = accepted(&seen).iter().map(|r| r.json()["data"]["public_id"].as_str().unwrap().to_string()).collect();
     assert_eq!(order, ids, "delivered in the order the changes happened");
     assert_eq!(accepted(&seen)[0].header("webhook-id"), first, "a retry keeps its webhook-id");
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while app.metric_sum("outbox_depth") > 0.0 {
-        assert!(std::time::Instant::now() < deadline, "outbox drains");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_metric(&app, "outbox_depth", "the outbox drains", |v| v == 0.0);
+    wait_metric(&app, "outbox_oldest_age_seconds", "nothing pending, nothing old", |v| v == 0.0);
 }
 
 #[test]
-fn sigkill_while_deliveries_are_pending_loses_no_event() {
+fn sigkill_mid_delivery_redelivers_the_same_webhook_id_and_loses_no_event() {
     let stub = Stub::start();
-    stub.answer(503, "{}");
+    stub.hold();
     let env = [ALLOW, FAST_RETRY[0], FAST_RETRY[1]];
     let app = spawn_app_with(&env);
     let c = app.user("carol@hooks.io");
@@ -120,15 +118,21 @@ fn sigkill_while_deliveries_are_pending_loses_no_event() {
     for i in 0..3 {
         app.upload_ok(&key, quadrants(8, 8, image::ImageFormat::Png), "k.png", &[("public_id", &format!("kill-{i}"))]);
     }
-    stub.wait_for(30, "a failed attempt", |s| !s.is_empty());
+    let held = stub.wait_for(30, "a delivery held in flight", |s| !s.is_empty());
+    assert_eq!((held.len(), held[0].status), (1, 0), "one delivery, unanswered; the others wait behind it");
+    let in_flight = held[0].header("webhook-id").to_string();
+    assert_eq!(held[0].json()["data"]["public_id"], "kill-0");
+    assert!(verify(&secret, &held[0]));
     let dir = app.crash();
 
     stub.answer(200, "{}");
     let app = spawn_in(dir, &env);
     let seen = stub.wait_for(30, "every event after the restart", |s| distinct_ids(s) >= 3);
-    let got: Vec<String> = accepted(&seen).iter().map(|r| r.json()["data"]["public_id"].as_str().unwrap().to_string()).collect();
-    assert_eq!(got, ["kill-0", "kill-1", "kill-2"]);
-    assert!(accepted(&seen).iter().all(|r| verify(&secret, r)));
+    let got = accepted(&seen);
+    assert_eq!(got[0].header("webhook-id"), in_flight, "the delivery cut off by SIGKILL comes again with its webhook-id");
+    let ids: Vec<String> = got.iter().map(|r| r.json()["data"]["public_id"].as_str().unwrap().to_string()).collect();
+    assert_eq!(ids, ["kill-0", "kill-1", "kill-2"], "no event lost, order kept");
+    assert!(got.iter().all(|r| verify(&secret, r)));
     drop(app);
 }
 
@@ -172,6 +176,37 @@ fn the_delivery_checks_the_target_again() {
     }
     assert!(stub.seen().is_empty(), "nothing reached the private address");
     assert!(app.metric_sum("outbox_depth") >= 1.0, "the event is kept, not dropped");
+}
+
+/// The rebinding case: an endpoint registered by name (`localhost`) while private targets were
+/// allowed, delivered by a server that refuses them. The name is resolved again at delivery and its
+/// loopback answer refused: no request reaches the receiver, each attempt is a counted failure with
+/// the reason logged, and the event stays in the outbox (pending, retried), not marked delivered.
+#[test]
+fn a_named_endpoint_that_resolves_to_loopback_is_refused_at_delivery() {
+    let stub = Stub::start();
+    let app = spawn_app_with(&[ALLOW]);
+    let c = app.user("rebind@hooks.io");
+    let key = app.api_key(&c);
+    let url = format!("http://localhost:{}/rebind", stub.port);
+    assert_eq!(register(&app, &c, &url, json!([]))["url"], url.as_str());
+    let dir = app.crash();
+    let app = spawn_in(dir, &[FAST_RETRY[0], FAST_RETRY[1]]);
+    app.upload_ok(&key, quadrants(8, 8, image::ImageFormat::Png), "r.png", &[("public_id", "rebound")]);
+    wait_metric(&app, "outbox_failures_total", "refused deliveries count as failures", |v| v >= 2.0);
+    assert!(stub.seen().is_empty(), "nothing reached the loopback receiver");
+    assert!(app.metric_sum("outbox_depth") >= 1.0, "the event is kept, not counted as delivered");
+    assert_eq!(app.metric_sum("outbox_delivered_total"), 0.0);
+    // The log is written by a background thread: give the line a moment to land.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let log = std::fs::read_to_string(app.dir.path().join("server.log")).unwrap_or_default();
+        if log.lines().any(|l| l.contains("webhook url resolves to") && l.contains("allow_private_targets")) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the refusal is logged with its reason:\n{log}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 #[test]

@@ -29,21 +29,64 @@ pub struct DeliveryPath {
     pub transform: Transform,
     pub version: Option<i64>,
     pub public_id: PublicId,
+    /// A path `[<t>/]v<N>/<rest>` read as version N of `<rest>` has a second reading when the whole
+    /// `v<N>/<rest>` is a valid public_id too (public_ids may start with `v` and digits): that
+    /// public_id, unversioned. Delivery takes it only when no asset named `<rest>` exists.
+    pub unversioned: Option<PublicId>,
+}
+
+impl DeliveryPath {
+    /// The second reading of a versioned path (see `unversioned`), if it has one.
+    pub fn unversioned_reading(self) -> Option<DeliveryPath> {
+        let public_id = self.unversioned?;
+        Some(DeliveryPath { transform: self.transform, version: None, public_id, unversioned: None })
+    }
 }
 
 /// Splits the path after /v1/image/ per the contract's rule, plus Cloudinary's version segment: after
-/// the optional transform, a segment that is `v` and digits is the version (public_ids may not start
-/// with one, so this reading is never ambiguous).
+/// the optional transform, a segment that is `v` and digits is read as the version when the rest is
+/// a valid public_id. Since a public_id may itself start with such a segment (`v2/photo`), that path
+/// also keeps its unversioned reading, and `resolve` picks between the two by which asset exists.
 pub fn parse_delivery_path(tail: &str) -> Result<DeliveryPath, DomainError> {
     let (transform, rest) = match tail.split_once('/') {
         Some((first, rest)) if imgcloud_engine::transform::is_transform_segment(first) => (Transform::parse(first)?, rest),
         _ => (Transform::default(), tail),
     };
-    let (version, id) = match rest.split_once('/').and_then(|(first, id)| Some((version_segment(first)?, id))) {
-        Some((v, id)) => (Some(v), id),
-        None => (None, rest),
-    };
-    Ok(DeliveryPath { transform, version, public_id: PublicId::parse(id)? })
+    let whole = PublicId::parse(rest);
+    if let Some((version, id)) = rest.split_once('/').and_then(|(first, id)| Some((version_segment(first)?, id))) {
+        return match (PublicId::parse(id), whole) {
+            (Ok(public_id), whole) => Ok(DeliveryPath { transform, version: Some(version), public_id, unversioned: whole.ok() }),
+            // `v3/w_200/photo`: no asset could be named `w_200/photo`, so only the whole is a public_id.
+            (Err(_), Ok(public_id)) => Ok(DeliveryPath { transform, version: None, public_id, unversioned: None }),
+            (Err(e), Err(_)) => Err(e),
+        };
+    }
+    Ok(DeliveryPath { transform, version: None, public_id: whole?, unversioned: None })
+}
+
+/// The catalog's asset for a public_id: the metadata cache, else the catalog actor.
+async fn find_asset(state: &AppState, public_id: &PublicId) -> ApiResult<Arc<Asset>> {
+    match state.catalog_view.cached(public_id.as_str()) {
+        Some(a) => Ok(a),
+        None => ask("catalog", &state.catalog, GetAsset { public_id: public_id.as_str().to_string() }).await,
+    }
+}
+
+/// The asset a delivery path names, and the reading that named it. A path with two readings
+/// (`/v1/image/v2/photo`) is version 2 of `photo` while an asset `photo` exists, else the asset
+/// `v2/photo`: the versioned reading wins, so a versioned URL, cached as immutable, never changes
+/// meaning while its asset exists; the unversioned one is what is left when it names nothing.
+async fn resolve(state: &AppState, path: DeliveryPath) -> ApiResult<(DeliveryPath, Arc<Asset>)> {
+    match find_asset(state, &path.public_id).await {
+        Err(ApiError(DomainError::NotFound(missing))) => match path.unversioned_reading() {
+            Some(path) => {
+                let asset = find_asset(state, &path.public_id).await?;
+                Ok((path, asset))
+            }
+            None => Err(ApiError(DomainError::NotFound(missing))),
+        },
+        found => Ok((path, found?)),
+    }
 }
 
 /// The path of a delivery URL: the one printer of what `parse_delivery_path` reads, used by signing,
@@ -138,11 +181,7 @@ pub async fn deliver(req: HttpRequest, state: web::Data<AppState>, q: web::Query
         // `/v1/image` and `/v1/image/` name no image (and no route, before delivery took the scope).
         return Err(ApiError(DomainError::NotFound(format!("image '{}'", req.path()))));
     }
-    let DeliveryPath { transform, version, public_id } = parse_delivery_path(tail)?;
-    let asset: Arc<Asset> = match state.catalog_view.cached(public_id.as_str()) {
-        Some(a) => a,
-        None => ask("catalog", &state.catalog, GetAsset { public_id: public_id.as_str().to_string() }).await?,
-    };
+    let (DeliveryPath { transform, version, public_id, .. }, asset) = resolve(&state, parse_delivery_path(tail)?).await?;
     // Access first: a version's existence is told only to those who may see the asset.
     let access = check_access(&req, &state, &asset, &q).await?;
     let d = &state.settings.delivery;
@@ -292,7 +331,11 @@ pub async fn sign(Authenticated(p): Authenticated, state: web::Data<AppState>, b
     let transform = b.transform.map(TransformField::into_transform).transpose()?.unwrap_or_default();
     let public_id = PublicId::parse(&b.public_id)?;
     let asset = ask("catalog", &state.catalog, GetManaged { caller: p.user, public_id: public_id.as_str().to_string() }).await?;
-    let path = delivery_path(&transform, None, public_id.as_str());
+    // An id that starts with a version segment (`v2/photo`) is signed with its version: unversioned,
+    // `/v1/image/v2/photo` would name version 2 of `photo` whenever an asset `photo` exists.
+    let first = public_id.as_str().split('/').next().unwrap_or_default();
+    let version = version_segment(first).map(|_| asset.version);
+    let path = delivery_path(&transform, version, public_id.as_str());
     let expires = now_unix() + ttl;
     let sig = state.signer.sign(&path, expires, &asset.storage_key);
     let expires_at = time::OffsetDateTime::from_unix_timestamp(expires)
@@ -314,6 +357,12 @@ mod tests {
         (p.transform.to_string(), p.version, p.public_id.as_str().to_string())
     }
 
+    /// The second reading of a path, if it has one.
+    fn unversioned(tail: &str) -> Option<(String, Option<i64>, String)> {
+        let p = parse_delivery_path(tail).unwrap_or_else(|e| panic!("{tail}: {e}")).unversioned_reading()?;
+        Some((p.transform.to_string(), p.version, p.public_id.as_str().to_string()))
+    }
+
     #[test]
     fn versions_follow_the_optional_transform() {
         let s = |x: &str| x.to_string();
@@ -322,17 +371,36 @@ mod tests {
         assert_eq!(parsed("w_200,c_fill/v12/a/b"), (s("w_200,c_fill"), Some(12), s("a/b")));
         assert_eq!(parsed("h_10,w_20/a/v3"), (s("w_20,h_10"), None, s("a/v3")));
         assert_eq!(parsed("w_200/photo"), (s("w_200"), None, s("photo")));
-        // Only the segment right after the transform is a version; a second one is part of the id, which may not start with one.
-        assert!(parse_delivery_path("v3/v4/photo").is_err());
-        assert!(parse_delivery_path("v3/w_200/photo").is_err());
-        assert!(parse_delivery_path("v3").is_err(), "a version alone is no public_id");
         assert_eq!(parsed("V3/photo"), (s(""), None, s("V3/photo")));
         assert_eq!(parsed("v3x/photo"), (s(""), None, s("v3x/photo")));
+        assert!(parse_delivery_path("w_200/a//b").is_err());
+        assert!(parse_delivery_path("v3/a//b").is_err(), "neither reading is a public_id");
+    }
+
+    /// A public_id may start with `v` and digits, so `[<t>/]v<N>/<rest>` reads two ways: version N of
+    /// `<rest>` first (delivery takes it while `<rest>` exists), the whole `v<N>/<rest>` second.
+    #[test]
+    fn a_leading_version_segment_keeps_its_unversioned_reading() {
+        let s = |x: &str| x.to_string();
+        assert_eq!(parsed("v2/photo"), (s(""), Some(2), s("photo")));
+        assert_eq!(unversioned("v2/photo"), Some((s(""), None, s("v2/photo"))));
+        assert_eq!(parsed("w_20/v1/v2/photo"), (s("w_20"), Some(1), s("v2/photo")));
+        assert_eq!(unversioned("w_20/v1/v2/photo"), Some((s("w_20"), None, s("v1/v2/photo"))));
+        assert_eq!(unversioned("photo"), None);
+        assert_eq!(unversioned("a/v3"), None);
+        // Only one reading is a valid public_id: no second reading to fall back to.
+        assert_eq!(parsed("v3"), (s(""), None, s("v3")));
+        assert_eq!(unversioned("v3"), None);
+        assert_eq!(parsed("v3/w_200/photo"), (s(""), None, s("v3/w_200/photo")), "an id cannot start with a transform");
+        assert_eq!(unversioned("v3/w_200/photo"), None);
+        let long = format!("v3/{}", "a".repeat(255));
+        assert_eq!(parsed(&long).1, Some(3));
+        assert_eq!(unversioned(&long), None, "the whole is over 255 characters");
     }
 
     #[test]
     fn printed_paths_parse_back() {
-        for (t, v, id) in [("", None, "photo"), ("w_200,c_fill", Some(3), "a/b"), ("f_auto", None, "x/y.z"), ("", Some(1), "p")] {
+        for (t, v, id) in [("", None, "photo"), ("w_200,c_fill", Some(3), "a/b"), ("f_auto", None, "x/y.z"), ("", Some(1), "p"), ("", Some(4), "v2/p")] {
             let transform = if t.is_empty() { Transform::default() } else { Transform::parse(t).unwrap() };
             let path = delivery_path(&transform, v, id);
             assert_eq!(parsed(path.strip_prefix("/v1/image/").unwrap()), (t.to_string(), v, id.to_string()), "{path}");
@@ -340,7 +408,8 @@ mod tests {
         assert_eq!(delivery_path(&Transform::default(), Some(7), "photo"), "/v1/image/v7/photo");
     }
 
-    /// The vectors the SDKs' URL builders are checked against, read by the server's own parser and printer.
+    /// The vectors the SDKs' URL builders are checked against, read by the server's own parser and
+    /// printer. An unversioned path of an id starting with `v<N>/` is that id's second reading.
     #[test]
     fn shared_delivery_url_vectors() {
         let text = include_str!("../../../tests/vectors/delivery_urls.json");
@@ -348,7 +417,14 @@ mod tests {
         assert!(vectors.len() >= 5);
         for v in vectors {
             let (id, t, version, path) = (v["public_id"].as_str().unwrap(), v["transform"].as_str().unwrap(), v["version"].as_i64(), v["path"].as_str().unwrap());
-            assert_eq!(parsed(path.strip_prefix("/v1/image/").unwrap()), (t.to_string(), version, id.to_string()), "{path}");
+            let tail = path.strip_prefix("/v1/image/").unwrap();
+            let first_reading = parsed(tail);
+            let expected = (t.to_string(), version, id.to_string());
+            if version.is_none() && version_segment(id.split('/').next().unwrap()).is_some() {
+                assert_eq!(unversioned(tail), Some(expected), "{path}");
+            } else {
+                assert_eq!(first_reading, expected, "{path}");
+            }
             let transform = if t.is_empty() { Transform::default() } else { Transform::parse(t).unwrap() };
             assert_eq!(delivery_path(&transform, version, id), path);
         }
