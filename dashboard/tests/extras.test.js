@@ -80,6 +80,34 @@ test('serving, deep links and keyboard use', { timeout: 90000 }, async (t) => {
       await P.checkPage('not-found');
     });
 
+    await t.test('the playground of a public_id starting with v<digits>/ shows that asset, not a version of another', async () => {
+      // `shadow` (60x30) exists, so the server reads /v1/image/<t>/v1/shadow as version 1 of it; the
+      // playground of `v1/shadow` (30x60) must name its own version to reach it.
+      const cookie = await h.apiLogin(base, h.ADMIN_EMAIL, h.ADMIN_PASSWORD);
+      for (const [id, w, hh] of [['shadow', 60, 30], ['v1/shadow', 30, 60]]) {
+        const form = new FormData();
+        form.append('file', new Blob([h.makePng(w, hh, 7)], { type: 'image/png' }), 'x.png');
+        form.append('public_id', id);
+        const up = await fetch(`${base}/v1/upload`, { method: 'POST', headers: { cookie, origin: base }, body: form });
+        assert.equal(up.status, 201, await up.clone().text());
+      }
+      await page.goto('/dashboard/assets/v1/shadow');
+      await page.getByRole('heading', { name: 'v1/shadow', level: 1 }).waitFor();
+      await page.getByLabel('Width (w)').fill('20');
+      await page.getByLabel('Format (f)').selectOption('png');
+      await page.waitForFunction(() => {
+        const r = document.getElementById('pg-result');
+        return r && r.dataset.height && r.dataset.url && r.dataset.url.includes('w_20,f_png');
+      }, null, { timeout: 20000 });
+      const shown = await page.locator('#pg-result').evaluate((r) => ({ ...r.dataset }));
+      assert.equal(shown.width, '20');
+      assert.equal(shown.height, '40', 'the 30x60 asset, not the 60x30 one');
+      const url = await page.getByLabel('Delivery URL').inputValue();
+      assert.match(url, /\/v1\/image\/w_20,f_png\/v1\/v1\/shadow$/);
+      const info = h.imageInfo(Buffer.from(await (await fetch(url)).arrayBuffer()));
+      assert.deepEqual([info.width, info.height], [20, 40]);
+    });
+
     await t.test('keyboard: skip link, then a dialog traps focus, closes on Escape and gives focus back', async () => {
       await page.goto('/dashboard/keys');
       await page.getByRole('heading', { name: 'API keys', level: 1 }).waitFor();

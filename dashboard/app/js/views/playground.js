@@ -87,7 +87,9 @@ export function playground(asset) {
         fetchPath = u.pathname + u.search;
         expiresNote.textContent = `Signed URL, valid until ${new Date(signed.expires_at).toLocaleString()}.`;
       } else {
-        fetchPath = deliveryPath(asset.public_id, t);
+        // The docs' unversioned form, except for a public_id that starts with `v<digits>/`: the server
+        // may read that segment as a version of another asset, so its URL names the version.
+        fetchPath = deliveryPath(asset.public_id, t, /^v\d+\//.test(asset.public_id) ? asset.version : null);
         url = base + fetchPath;
         expiresNote.textContent = '';
       }
