@@ -354,7 +354,7 @@ mod tests {
     #[test]
     fn pruned_progressive_decodes_equal_full_decodes_at_one_eighth() {
         use mozjpeg::ColorSpace::{JCS_CMYK, JCS_GRAYSCALE, JCS_RGB};
-        let facts = JpegFacts { components: 3, adobe: false };
+        let facts = JpegFacts { components: 3, adobe: false, coefficient_bytes: 0 };
         // 4:2:0 (luma AC dropped, chroma kept), 4:2:2, 4:4:4, grey and CMYK (every AC scan dropped);
         // odd sizes, so the last MCU row and column are partial.
         let cases = [

@@ -66,6 +66,10 @@ impl Default for AnimationLimits {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) struct JpegFacts {
     pub components: u8,
+    /// Bytes of the whole-image coefficient arrays libjpeg allocates for a progressive file (every
+    /// component's 8x8 blocks at 64 x 2 bytes, by its sampling factors) before it can output a row;
+    /// 0 for a sequential file, which is decoded one MCU row at a time.
+    pub coefficient_bytes: u64,
     /// An Adobe APP14 marker is present (its CMYK is stored inverted).
     pub adobe: bool,
 }
@@ -275,7 +279,10 @@ fn jpeg_header(b: &[u8]) -> Result<(SourceInfo, JpegFacts), EngineError> {
                     return Err(corrupt("JPEG with an unsupported number of components"));
                 }
                 let info = SourceInfo { format: InputFormat::Jpeg, width: w, height: h, orientation, has_alpha: false, frames: 1, plays: 0 };
-                return Ok((info, JpegFacts { components, adobe }));
+                // SOF2/6/10/14 are progressive (Huffman or arithmetic).
+                let progressive = matches!(marker, 0xC2 | 0xC6 | 0xCA | 0xCE);
+                let coefficient_bytes = if progressive { jpeg_coefficient_bytes(w, h, &seg[6..]) } else { 0 };
+                return Ok((info, JpegFacts { components, adobe, coefficient_bytes }));
             }
             0xE1 if seg.starts_with(b"Exif\0\0") => {
                 orientation = tiff_orientation(&seg[6..]).unwrap_or(1);
@@ -285,6 +292,17 @@ fn jpeg_header(b: &[u8]) -> Result<(SourceInfo, JpegFacts), EngineError> {
         }
         i += len;
     }
+}
+
+/// libjpeg's coefficient arrays for a `w x h` frame whose SOF component entries (id, HV, Tq per
+/// component) are `comps`: each component is ceil(w x H / Hmax / 8) x ceil(h x V / Vmax / 8) blocks
+/// of 64 16-bit coefficients. Missing or zero factors count as 1 (errs high).
+fn jpeg_coefficient_bytes(w: u32, h: u32, comps: &[u8]) -> u64 {
+    let factors: Vec<(u64, u64)> = comps.chunks_exact(3).map(|c| (u64::from((c[1] >> 4).max(1)), u64::from((c[1] & 15).max(1)))).collect();
+    let hmax = factors.iter().map(|f| f.0).max().unwrap_or(1);
+    let vmax = factors.iter().map(|f| f.1).max().unwrap_or(1);
+    let (w, h) = (u64::from(w), u64::from(h));
+    factors.iter().map(|&(hs, vs)| (w * hs).div_ceil(hmax).div_ceil(8) * (h * vs).div_ceil(vmax).div_ceil(8) * 128).sum()
 }
 
 fn png_header(b: &[u8]) -> Result<SourceInfo, EngineError> {
