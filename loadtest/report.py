@@ -320,7 +320,7 @@ def main():
     L.append(
         "- Setup: server, nginx and k6 all on this one machine over 127.0.0.1, so the load generator "
         "competes with the server for the same cores. imgcloud: fresh data dir, rate limits off, every other "
-        "setting at its default (render threads = cores, memory cache 64 MiB, per-client fair rendering on, "
+        "setting at its default (render threads = cores, memory cache 48 MiB, per-client fair rendering on, "
         "one access-log line per request to stderr, redirected to a file); nginx: access log off."
     )
     if a.load:

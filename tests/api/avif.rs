@@ -1,9 +1,8 @@
 //! AVIF uploads through the real binary: accepted with their displayed size, delivered in every format with the right pixels.
 use crate::helpers::*;
 
-#[path = "../support/containers.rs"]
-mod containers;
-use containers::sniff_format;
+// The one copy of the shared container reader in this test crate lives in formats.rs.
+use crate::formats::containers::sniff_format;
 
 fn get_ok(app: &TestApp, path: &str) -> Vec<u8> {
     let r = app.client().get(app.url(path)).send().unwrap();
