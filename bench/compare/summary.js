@@ -63,7 +63,8 @@ function serverBlock() {
   }
   const t = fs.readFileSync(SERVER, 'utf8');
   const date = /^- Date: (.+)$/m.exec(t)?.[1] ?? 'date unknown';
-  const warm = /\*\*Warm-hit throughput ratio imgcloud \/ nginx: ([\d.]+)x\*\*([^\n]*)/.exec(t);
+  // loadtest/report.py's wording: the wrk section's line, or (older reports) the k6 one.
+  const warm = /\*\*Warm-hit throughput (?:ratio )?imgcloud \/ nginx(?: \(wrk\))?: ([\d.]+)x\*\*([^\n]*)/.exec(t);
   if (!warm) return [`Server vs nginx ([perf/server.md](perf/server.md), ${date}): no warm-hit ratio in that report.`];
   return [`Server vs nginx ([perf/server.md](perf/server.md), ${date}): **warm cache hits ${warm[1]}x nginx's throughput**${warm[2]}`];
 }
