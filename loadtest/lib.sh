@@ -17,6 +17,7 @@ WORK="$(mktemp -d /tmp/imgcloud-loadtest.XXXXXX)"
 chmod 755 "$WORK"
 SERVER_PID=""
 NGINX_PID=""
+STOCK_PID=""  # the second nginx (stock settings) of the wrk part
 SHARP_PID=""
 THUMBOR_PID=""
 RSS_PID=""
@@ -38,6 +39,7 @@ cleanup() {
   set +e
   [[ -n "$RSS_PID" ]] && { touch "$WORK/rss.stop"; wait "$RSS_PID" 2>/dev/null; }
   stop_pid "$NGINX_PID" QUIT
+  stop_pid "$STOCK_PID" QUIT
   stop_pid "$SHARP_PID" TERM
   stop_pid "$THUMBOR_PID" TERM
   stop_pid "$SERVER_PID" TERM

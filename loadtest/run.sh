@@ -167,9 +167,9 @@ fi
 source "$ROOT/loadtest/nginx-conf.sh"
 NGX="$WORK/nginx"
 WWW="$WORK/www"
-start_nginx() { # start_nginx: serves $WWW on a free port (NPORT)
+start_nginx() { # start_nginx [tuned|stock]: serves $WWW on a free port (NPORT); see nginx-conf.sh
   NPORT="$(free_port)"
-  write_nginx_conf "$NGX" "$NPORT" "$WWW"
+  write_nginx_conf "$NGX" "$NPORT" "$WWW" "${1:-tuned}"
   "$NGINX_BIN" -p "$NGX" -c "$NGX/nginx.conf" > "$NGX/logs/stdout.log" 2>&1 &
   NGINX_PID=$!
 }
@@ -197,16 +197,26 @@ if part warm; then
   WRK_PATH="$best"
   mirror "$WRK_PATH"
   WRK_BYTES=$(stat -c %s "$WWW$WRK_PATH")
-  start_nginx
-  wait_http "http://127.0.0.1:$NPORT$WRK_PATH" 20 "$NGINX_PID" || { cat "$NGX/logs/"*.log >&2; die "nginx did not serve $WRK_PATH"; }
-  curl -sS "http://127.0.0.1:$NPORT$WRK_PATH" | cmp -s - "$WWW$WRK_PATH" || die "nginx serves different bytes"
-  # Warm both up, so the first round is not the one that pays for page faults and connection setup.
-  wrk -t1 -c"$WRK_CONNS" -d2s "$BASE$WRK_PATH" >/dev/null 2>&1 || true
-  wrk -t1 -c"$WRK_CONNS" -d2s "http://127.0.0.1:$NPORT$WRK_PATH" >/dev/null 2>&1 || true
+  # Two nginx peers, tuned (no access log) and stock (a log line per request, as imgcloud's default).
+  NGX_TUNED="$NGX"; NGX="$WORK/nginx-stock"; start_nginx stock; STOCK_PID=$NGINX_PID; STOCK_PORT=$NPORT
+  NGX="$NGX_TUNED"; start_nginx tuned
+  for port_pid in "$NPORT:$NGINX_PID" "$STOCK_PORT:$STOCK_PID"; do
+    wait_http "http://127.0.0.1:${port_pid%%:*}$WRK_PATH" 20 "${port_pid##*:}" || { cat "$NGX/logs/"*.log >&2; die "nginx did not serve $WRK_PATH"; }
+    curl -sS "http://127.0.0.1:${port_pid%%:*}$WRK_PATH" | cmp -s - "$WWW$WRK_PATH" || die "nginx serves different bytes"
+  done
+  # Warm every server up, so the first round is not the one that pays for page faults and connection setup.
+  for url in "$BASE$WRK_PATH" "http://127.0.0.1:$NPORT$WRK_PATH" "http://127.0.0.1:$STOCK_PORT$WRK_PATH"; do
+    wrk -t1 -c"$WRK_CONNS" -d2s "$url" >/dev/null 2>&1 || true
+  done
   for r in $(seq "$WRK_ROUNDS"); do
-    for who in imgcloud nginx; do
-      url="$BASE$WRK_PATH"
-      [[ "$who" == nginx ]] && url="http://127.0.0.1:$NPORT$WRK_PATH"
+    servers=(imgcloud nginx nginx-stock)
+    (( r % 2 )) || servers=(nginx-stock nginx imgcloud)
+    for who in "${servers[@]}"; do
+      case "$who" in
+        imgcloud) url="$BASE$WRK_PATH" ;;
+        nginx) url="http://127.0.0.1:$NPORT$WRK_PATH" ;;
+        nginx-stock) url="http://127.0.0.1:$STOCK_PORT$WRK_PATH" ;;
+      esac
       name="wrk-$who-$r"
       log "wrk: $name"
       c0="$(python3 loadtest/cpu_snapshot.py $$) $(date +%s.%N)"
@@ -224,8 +234,10 @@ PY
         log "wrk $name failed: $(tail -n 5 "$WORK/$name.txt")"
       fi
       echo "$c0 $(python3 loadtest/cpu_snapshot.py $$) $(date +%s.%N)" > "$SUMMARIES/$name.cpu"
+      : > "$WORK/nginx-stock/logs/access.log"  # ~100 bytes a request; keep the disk from filling
     done
   done
+  stop_pid "$STOCK_PID" QUIT
   stop_nginx
 fi
 

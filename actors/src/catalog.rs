@@ -59,10 +59,24 @@ pub struct Asset {
     pub storage_key: String,
     #[serde(skip)]
     pub row_id: i64,
+    #[serde(skip)]
+    tag: TagCell,
 }
 
 impl Asset {
     pub fn may_manage(&self, user: &User) -> bool { user.is_admin() || user.id == self.owner }
+
+    /// The asset's CDN cache tag (`public_id::cache_tag`), hashed on first use and kept with this
+    /// snapshot: delivery names it on every response, cache hits included.
+    pub fn cache_tag(&self) -> &str { self.tag.0.get_or_init(|| crate::public_id::cache_tag(&self.public_id)) }
+}
+
+/// A cache of what `public_id` determines, so it takes no part in comparing assets.
+#[derive(Debug, Clone, Default)]
+struct TagCell(std::sync::OnceLock<String>);
+
+impl PartialEq for TagCell {
+    fn eq(&self, _: &Self) -> bool { true }
 }
 
 /// What an upload carries besides the bytes. A field left `None` keeps an overwritten asset's
@@ -241,6 +255,7 @@ fn asset_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Asset> {
         owner_email: r.get(12)?,
         storage_key: r.get(13)?,
         tags: tags.map(|t| t.split(',').map(str::to_string).collect()).unwrap_or_default(),
+        tag: TagCell::default(),
     })
 }
 

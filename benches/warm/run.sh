@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Warm cache hits of the release binary against nginx serving the same bytes from disk, with wrk,
-# in alternating rounds of one run; prints a markdown table and the ratio (docs/performance.md).
+# in alternating rounds of one run; prints a markdown table and the ratios (docs/performance.md).
+# nginx runs twice: tuned (no access log, open file cache) and stock (Debian's settings, a log line
+# per request like imgcloud's default); see loadtest/nginx-conf.sh.
 #
 #   bash benches/warm/run.sh
 #
-# Knobs (defaults in brackets): ROUNDS [3] (each round: imgcloud then nginx, or the reverse on odd
+# Knobs (defaults in brackets): ROUNDS [3] (each round runs every server, in reverse order on even
 # rounds), SECS [10] per wrk run, CONNS [16] (wrk -t1 -cCONNS), TRANSFORM [f_webp] applied to
 # hopper.jpg (128x128; f_webp gives ~4 KB), BIN [target/release/imgcloud, built if missing],
 # BASELINE=<another imgcloud binary> also times that build in every round (before/after in one
-# run), HEALTHZ=1 also times /healthz (the framework's floor), and any IMGCLOUD_* variable set in the
+# run), FLOOR=1 also times actix-http alone sending the same headers and bytes (floor.rs: what the
+# HTTP stack costs without our code), HEALTHZ=1 also times /healthz, and any IMGCLOUD_* variable set in the
 # caller's environment reaches the server (e.g. IMGCLOUD_SERVER__WORKERS=1).
 # Everything listens on 127.0.0.1 on free ports; every process started here is stopped on exit.
 set -euo pipefail
@@ -88,15 +91,20 @@ curl -fsS "$BASE$URL_PATH" | cmp -s - "$WWW$URL_PATH" || die "the second fetch g
 chmod -R a+rX "$WWW"
 BODY_BYTES="$(stat -c %s "$WWW$URL_PATH")"
 
-NPORT="$(free_port)"
-NGX="$WORK/nginx"
+# Two nginx peers on the same files: `tuned` (no access log, open file cache: nginx at its best)
+# and `stock` (Debian's nginx.conf settings: a log line per request, as imgcloud writes by default).
 # shellcheck source=../../loadtest/nginx-conf.sh
 source "$ROOT/loadtest/nginx-conf.sh"
-write_nginx_conf "$NGX" "$NPORT" "$WWW"
-"$NGINX_BIN" -p "$NGX" -c "$NGX/nginx.conf" > "$NGX/logs/stdout.log" 2>&1 &
-PIDS+=("$!")
-wait_http "http://127.0.0.1:$NPORT$URL_PATH" "$!" || die "nginx did not start"
-curl -fsS "http://127.0.0.1:$NPORT$URL_PATH" | cmp -s - "$WWW$URL_PATH" || die "nginx serves other bytes"
+declare -A NGX_URL
+for profile in tuned stock; do
+  port="$(free_port)"
+  write_nginx_conf "$WORK/nginx-$profile" "$port" "$WWW" "$profile"
+  "$NGINX_BIN" -p "$WORK/nginx-$profile" -c "$WORK/nginx-$profile/nginx.conf" > "$WORK/nginx-$profile/logs/stdout.log" 2>&1 &
+  PIDS+=("$!")
+  NGX_URL[$profile]="http://127.0.0.1:$port$URL_PATH"
+  wait_http "${NGX_URL[$profile]}" "$!" || die "nginx ($profile) did not start"
+  curl -fsS "${NGX_URL[$profile]}" | cmp -s - "$WWW$URL_PATH" || die "nginx ($profile) serves other bytes"
+done
 
 run() { # run NAME URL -> req/s
   local out
@@ -107,42 +115,57 @@ run() { # run NAME URL -> req/s
 }
 
 log "body $BODY_BYTES bytes at $URL_PATH; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-NGX_URL="http://127.0.0.1:$NPORT$URL_PATH"
-if [[ -n "${BASELINE:-}" ]]; then
-  echo "| round | imgcloud req/s | baseline req/s | nginx req/s | imgcloud / nginx | baseline / nginx |"
-  echo "|---:|---:|---:|---:|---:|---:|"
-else
-  echo "| round | imgcloud req/s | nginx req/s | imgcloud / nginx |"
-  echo "|---:|---:|---:|---:|"
+NAMES=(imgcloud); URLS=("$BASE$URL_PATH")
+[[ -n "${BASELINE:-}" ]] && { NAMES+=(baseline); URLS+=("$OLD$URL_PATH"); }
+if [[ "${FLOOR:-0}" == 1 ]]; then
+  # The HTTP stack alone, sending the same headers and bytes (benches/warm/floor.rs).
+  [[ -x "$ROOT/target/release/examples/warm_floor" ]] || cargo build --release --example warm_floor
+  curl -fsS -D "$WORK/hit.headers" -o /dev/null "$BASE$URL_PATH"
+  fport="$(free_port)"
+  "$ROOT/target/release/examples/warm_floor" "$fport" "$WWW$URL_PATH" "$WORK/hit.headers" > "$WORK/floor.log" 2>&1 &
+  PIDS+=("$!")
+  wait_http "http://127.0.0.1:$fport$URL_PATH" "$!" || die "warm_floor did not start"
+  curl -fsS "http://127.0.0.1:$fport$URL_PATH" | cmp -s - "$WWW$URL_PATH" || die "warm_floor serves other bytes"
+  NAMES+=(floor); URLS+=("http://127.0.0.1:$fport$URL_PATH")
 fi
-sum_ours=0; sum_ngx=0; sum_old=0
+NAMES+=(nginx-tuned nginx-stock); URLS+=("${NGX_URL[tuned]}" "${NGX_URL[stock]}")
+ratio_names=(imgcloud); [[ -n "${BASELINE:-}" ]] && ratio_names+=(baseline)
+[[ "${FLOOR:-0}" == 1 ]] && ratio_names+=(floor)
+head="| round |"; rule="|---:|"
+for n in "${NAMES[@]}"; do head+=" $n req/s |"; rule+="---:|"; done
+for n in "${ratio_names[@]}"; do head+=" $n / tuned | $n / stock |"; rule+="---:|---:|"; done
+echo "$head"; echo "$rule"
+declare -A SUM
+row() { # row LABEL VALUES... (one per NAMES entry, in order)
+  local label="$1" line; shift
+  local -A v; local i=0
+  for n in "${NAMES[@]}"; do v[$n]="$1"; shift; done
+  line="| $label |"
+  for n in "${NAMES[@]}"; do line+="$(printf ' %.0f |' "${v[$n]}")"; done
+  for n in "${ratio_names[@]}"; do
+    line+="$(printf ' %.2f | %.2f |' "$(echo "${v[$n]} / ${v[nginx-tuned]}" | bc -l)" "$(echo "${v[$n]} / ${v[nginx-stock]}" | bc -l)")"
+  done
+  echo "$line"
+}
 for r in $(seq "$ROUNDS"); do
-  # Alternate the order, so neither side always runs on a box warmed (or disturbed) by the other.
-  old=0
-  if (( r % 2 )); then
-    ours="$(run "ours-$r" "$BASE$URL_PATH")"
-    [[ -n "${BASELINE:-}" ]] && old="$(run "baseline-$r" "$OLD$URL_PATH")"
-    ngx="$(run "nginx-$r" "$NGX_URL")"
-  else
-    ngx="$(run "nginx-$r" "$NGX_URL")"
-    [[ -n "${BASELINE:-}" ]] && old="$(run "baseline-$r" "$OLD$URL_PATH")"
-    ours="$(run "ours-$r" "$BASE$URL_PATH")"
-  fi
-  if [[ -n "${BASELINE:-}" ]]; then
-    printf '| %d | %.0f | %.0f | %.0f | %.2f | %.2f |\n' "$r" "$ours" "$old" "$ngx" "$(echo "$ours / $ngx" | bc -l)" "$(echo "$old / $ngx" | bc -l)"
-  else
-    printf '| %d | %.0f | %.0f | %.2f |\n' "$r" "$ours" "$ngx" "$(echo "$ours / $ngx" | bc -l)"
-  fi
-  sum_ours="$(echo "$sum_ours + $ours" | bc -l)"; sum_ngx="$(echo "$sum_ngx + $ngx" | bc -l)"; sum_old="$(echo "$sum_old + $old" | bc -l)"
+  # Alternate the order, so no server always runs on a box warmed (or disturbed) by another.
+  order=("${!NAMES[@]}")
+  (( r % 2 )) || order=($(printf '%s\n' "${order[@]}" | tac))
+  declare -A got=()
+  for i in "${order[@]}"; do
+    n="${NAMES[$i]}"
+    got[$n]="$(run "$n-$r" "${URLS[$i]}")"
+    SUM[$n]="$(echo "${SUM[$n]:-0} + ${got[$n]}" | bc -l)"
+    # The stock peer's log grows by ~100 bytes a request; keep it from filling the disk.
+    : > "$WORK/nginx-stock/logs/access.log"
+  done
+  vals=(); for n in "${NAMES[@]}"; do vals+=("${got[$n]}"); done
+  row "$r" "${vals[@]}"
 done
-if [[ -n "${BASELINE:-}" ]]; then
-  printf '| mean | %.0f | %.0f | %.0f | **%.2f** | %.2f |\n' "$(echo "$sum_ours / $ROUNDS" | bc -l)" "$(echo "$sum_old / $ROUNDS" | bc -l)" \
-    "$(echo "$sum_ngx / $ROUNDS" | bc -l)" "$(echo "$sum_ours / $sum_ngx" | bc -l)" "$(echo "$sum_old / $sum_ngx" | bc -l)"
-else
-  printf '| mean | %.0f | %.0f | **%.2f** |\n' "$(echo "$sum_ours / $ROUNDS" | bc -l)" "$(echo "$sum_ngx / $ROUNDS" | bc -l)" "$(echo "$sum_ours / $sum_ngx" | bc -l)"
-fi
+vals=(); for n in "${NAMES[@]}"; do vals+=("$(echo "${SUM[$n]} / $ROUNDS" | bc -l)"); done
+row "**mean**" "${vals[@]}"
 if [[ "${HEALTHZ:-0}" == 1 ]]; then
-  printf '| /healthz | %.0f | | |\n' "$(run healthz "$BASE/healthz")"
+  printf '| /healthz | %.0f |\n' "$(run healthz "$BASE/healthz")"
 fi
 log "load after: $(cut -d' ' -f1-3 /proc/loadavg); imgcloud peak RSS $(awk '/VmHWM/ {print $2, $3}' /proc/$SERVER_PID/status)"
-log "response: $(curl -sS -o /dev/null -D - "$BASE$URL_PATH" | wc -c) header bytes from imgcloud, $(curl -sS -o /dev/null -D - "$NGX_URL" | wc -c) from nginx"
+log "response: $(curl -sS -o /dev/null -D - "$BASE$URL_PATH" | wc -c) header bytes from imgcloud, $(curl -sS -o /dev/null -D - "${NGX_URL[tuned]}" | wc -c) from nginx"

@@ -94,7 +94,9 @@ fn write_line(b: &mut Batch, now: SystemTime, method: &str, path: &str, status: 
     b.buf.extend_from_slice(&b.stamp.1);
     let _ = write!(b.buf, ".{:06}Z  INFO imgcloud::access: {method} ", since.subsec_micros());
     escaped(&mut b.buf, path.as_bytes());
-    let _ = write!(b.buf, " {status} {bytes}B {:.1}ms rid=", elapsed.as_secs_f64() * 1000.0);
+    // Tenths of a millisecond by integer rounding: float formatting was a visible share of a hit.
+    let tenths = (elapsed.as_micros() + 50) / 100;
+    let _ = write!(b.buf, " {status} {bytes}B {}.{}ms rid=", tenths / 10, tenths % 10);
     escaped(&mut b.buf, request_id);
     b.buf.push(b'\n');
 }

@@ -51,8 +51,16 @@ fn incoming_request_id(headers: &header::HeaderMap) -> Option<HeaderValue> {
 
 const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-static SECURITY_HEADERS: [(HeaderName, HeaderValue); 5] = [
+/// Headers every response carries, whatever it is.
+static SECURITY_HEADERS: [(HeaderName, HeaderValue); 3] = [
     (header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains")),
+    (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+    (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+];
+
+/// The policy of the dashboard's documents (and the scripts and styles they load), which its
+/// route sets: what a page of ours may load and where its links may send a referrer.
+pub static DOCUMENT_POLICY: [(HeaderName, HeaderValue); 2] = [
     (
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
@@ -60,9 +68,15 @@ static SECURITY_HEADERS: [(HeaderName, HeaderValue); 5] = [
              object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
         ),
     ),
-    (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
     (header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin")),
-    (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+];
+
+/// The policy of everything else (JSON, images, redirects), added where a route set none: these are
+/// never documents that load anything, so the strictest policy applies and costs the fewest bytes
+/// (a warm image hit is mostly headers; see docs/performance.md).
+static RESOURCE_POLICY: [(HeaderName, HeaderValue); 2] = [
+    (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'")),
+    (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
 ];
 
 fn stand_in_request() -> actix_web::HttpRequest {
@@ -150,6 +164,11 @@ pub async fn edge(mut req: ServiceRequest, next: Next<impl MessageBody + 'static
     }
     for (k, v) in &SECURITY_HEADERS {
         headers.insert(k.clone(), v.clone());
+    }
+    for (k, v) in &RESOURCE_POLICY {
+        if !headers.contains_key(k) {
+            headers.insert(k.clone(), v.clone());
+        }
     }
     let elapsed = started.elapsed();
     if access_log && access_log::enabled() {

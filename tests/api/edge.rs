@@ -40,6 +40,35 @@ fn every_response_has_security_headers_and_request_id() {
     assert_eq!(r.json::<Value>().unwrap()["database"], true);
 }
 
+/// The dashboard's documents get the policy their pages need; everything else (JSON, images,
+/// errors) is never a document that loads anything, so it gets the strictest, shortest one.
+#[test]
+fn documents_and_resources_get_their_own_content_security_policy() {
+    let app = spawn_app();
+    let admin = app.admin();
+    let key = app.api_key(&admin);
+    app.upload_ok(&key, quadrants(64, 48, image::ImageFormat::Png), "q.png", &[("public_id", "csp/q")]);
+    let strict = |r: &reqwest::blocking::Response, what: &str| {
+        assert_eq!(r.headers()["content-security-policy"], "default-src 'none'; frame-ancestors 'none'", "{what}");
+        assert_eq!(r.headers()["referrer-policy"], "no-referrer", "{what}");
+        assert_eq!(r.headers()["x-frame-options"], "DENY", "{what}");
+    };
+    let r = app.client().get(app.url("/v1/image/w_32,f_webp/csp/q")).send().unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(decode(&r.bytes().unwrap()).dimensions(), (32, 24));
+    let r = app.client().get(app.url("/v1/image/w_32,f_webp/csp/q")).send().unwrap();
+    strict(&r, "image");
+    strict(&app.client().get(app.url("/healthz")).send().unwrap(), "healthz");
+    strict(&app.client().get(app.url("/v1/image/nope/x")).send().unwrap(), "404");
+    for path in ["/dashboard/", "/dashboard/app.js", "/dashboard/assets/some/id"] {
+        let r = app.client().get(app.url(path)).send().unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        let csp = r.headers()["content-security-policy"].to_str().unwrap().to_string();
+        assert!(csp.contains("script-src 'self'") && csp.contains("img-src 'self' data: blob:"), "{path}: {csp}");
+        assert_eq!(r.headers()["referrer-policy"], "strict-origin-when-cross-origin", "{path}");
+    }
+}
+
 #[test]
 fn each_request_gets_an_access_log_line_without_waiting_for_more_traffic() {
     // The log is written by a background thread; a lone request's line must still reach stderr

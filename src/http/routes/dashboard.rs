@@ -10,6 +10,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use rust_embed::RustEmbed;
 
 use crate::http::error::status_response;
+use crate::http::middleware::DOCUMENT_POLICY;
 use crate::http::routes::image::none_match;
 
 #[derive(RustEmbed)]
@@ -27,7 +28,16 @@ pub async fn add_slash() -> HttpResponse {
     HttpResponse::PermanentRedirect().insert_header((header::LOCATION, "/dashboard/")).finish()
 }
 
+/// A dashboard file under the documents' policy (CSP and Referrer-Policy), the error included.
 pub async fn file(req: HttpRequest) -> HttpResponse {
+    let mut res = file_response(&req);
+    for (k, v) in &DOCUMENT_POLICY {
+        res.headers_mut().insert(k.clone(), v.clone());
+    }
+    res
+}
+
+fn file_response(req: &HttpRequest) -> HttpResponse {
     let path = req.path().strip_prefix("/dashboard/").unwrap_or_default();
     let (folder, name) = path.rsplit_once('/').unwrap_or(("", path));
     let missing_app_file = name.contains('.') && app_folders().contains(folder);

@@ -11,7 +11,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{web, HttpRequest, HttpResponse};
 use imgcloud_actors::catalog::{Asset, GetAsset, GetManaged, Visibility};
 use imgcloud_actors::domain::now_unix;
-use imgcloud_actors::public_id::{cache_tag, version_segment, PublicId};
+use imgcloud_actors::public_id::{version_segment, PublicId};
 use imgcloud_actors::render::{Render, RenditionKey};
 use imgcloud_actors::DomainError;
 use imgcloud_engine::Transform;
@@ -185,7 +185,7 @@ pub async fn deliver(req: HttpRequest, state: web::Data<AppState>, q: web::Query
     // Access first: a version's existence is told only to those who may see the asset.
     let access = check_access(&req, &state, &asset, &q).await?;
     let d = &state.settings.delivery;
-    let tag = HeaderValue::try_from(cache_tag(public_id.as_str())).map_err(|e| ApiError(DomainError::internal(e)))?;
+    let tag = HeaderValue::try_from(asset.cache_tag()).map_err(|e| ApiError(DomainError::internal(e)))?;
 
     match version {
         // An older version redirects to the current one, so pages that embed an old versioned URL
