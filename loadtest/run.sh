@@ -3,7 +3,8 @@
 # writes docs/perf/server.md:
 #   peers      cold renders (k6, PEER_VUS) of real photos on imgcloud, a sharp (libvips) server and
 #              thumbor, per output format: req/s, latency, errors, mean output bytes, peak memory
-#   warm       cache hits of one ~4 KB WebP with wrk, imgcloud against nginx serving the same bytes
+#   warm       cache hits of one ~4 KB WebP with wrk, imgcloud against nginx (tuned and stock)
+#              serving the same bytes
 #   scenarios  imgcloud alone: cold renders, warm hits (k6, also nginx), mixed, signed, uploads
 #
 #   bash loadtest/run.sh            # everything: deps, release build, photos, servers, k6/wrk, report
@@ -11,7 +12,7 @@
 # Environment knobs (defaults in brackets): PARTS ["peers warm scenarios"], DURATION [20s] per k6
 # scenario; peers: PEER_DURATION [$DURATION], PEER_VUS [2], PEER_FORMATS ["jpeg webp avif png"],
 # PEER_SERVERS ["imgcloud sharp thumbor"], PEER_Q_JPEG [80], PEER_Q_WEBP [80], PEER_Q_AVIF [50],
-# PEER_PHOTOS [15]; warm: WRK_ROUNDS [3] (imgcloud/nginx alternate), WRK_DURATION [10s],
+# PEER_PHOTOS [15]; warm: WRK_ROUNDS [3] (imgcloud, nginx, nginx-stock; reversed on even rounds), WRK_DURATION [10s],
 # WRK_THREADS [1], WRK_CONNS [16], WRK_TARGET_BYTES [4096]; scenarios: COLD_VUS [8], WARM_VUS [16],
 # WARM_ROUNDS [2], MIXED_VUS [8], SIGNED_VUS [16], UPLOAD_VUS [4]; OUT [docs/perf/server.md],
 # KEEP_WORK=1 keeps the temp dir (data dir, logs, k6/wrk JSON summaries).
