@@ -63,10 +63,12 @@ function serverBlock() {
   }
   const t = fs.readFileSync(SERVER, 'utf8');
   const date = /^- Date: (.+)$/m.exec(t)?.[1] ?? 'date unknown';
-  // loadtest/report.py's wording: the wrk section's line, or (older reports) the k6 one.
-  const warm = /\*\*Warm-hit throughput (?:ratio )?imgcloud \/ nginx(?: \(wrk\))?: ([\d.]+)x\*\*([^\n]*)/.exec(t);
-  if (!warm) return [`Server vs nginx ([perf/server.md](perf/server.md), ${date}): no warm-hit ratio in that report.`];
-  return [`Server vs nginx ([perf/server.md](perf/server.md), ${date}): **warm cache hits ${warm[1]}x nginx's throughput**${warm[2]}`];
+  // loadtest/report.py's wording: the wrk section's lines (nginx tuned and stock; older reports: one
+  // nginx), or (older still) the k6 one.
+  const re = /\*\*Warm-hit throughput (?:ratio )?imgcloud \/ (nginx(?: tuned| stock)?)(?: \(wrk\))?: ([\d.]+)x\*\*([^\n]*)/g;
+  const found = [...t.matchAll(re)];
+  if (!found.length) return [`Server vs nginx ([perf/server.md](perf/server.md), ${date}): no warm-hit ratio in that report.`];
+  return found.map((m) => `- Server vs ${m[1]} ([perf/server.md](perf/server.md), ${date}): **warm cache hits ${m[2]}x ${m[1]}'s throughput**${m[3]}`);
 }
 
 function main() {
