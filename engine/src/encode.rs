@@ -245,25 +245,12 @@ impl WebpAnimation {
                 (rgba.as_raw().as_slice(), true)
             }
         };
-        let (w, h) = (self.width as i32, self.height as i32);
-        // SAFETY: `pic` is initialised by WebPPictureInitInternal before use and freed on every
-        // path; the import reads exactly `h` rows of `stride` bytes from `data`, which holds
-        // w x h pixels of that layout; the encoder copies the frame, so `pic` may go after Add.
+        // The animation encoder diffs frames in ARGB, so the frame is imported as ARGB.
+        let mut pic = webp_picture(data, alpha, self.width, self.height, true)?;
+        // SAFETY: `pic` holds an imported frame and is freed right after; the encoder copies the
+        // frame, so `pic` may go after Add.
         unsafe {
-            let mut pic = std::mem::MaybeUninit::<WebPPicture>::uninit();
-            if WebPPictureInitInternal(pic.as_mut_ptr(), WEBP_ENCODER_ABI_VERSION as i32) == 0 {
-                return Err(err("libwebp: picture version mismatch"));
-            }
-            let mut pic = pic.assume_init();
-            pic.use_argb = 1;
-            pic.width = w;
-            pic.height = h;
-            let imported = if alpha {
-                WebPPictureImportRGBA(&mut pic, data.as_ptr(), w * 4)
-            } else {
-                WebPPictureImportRGB(&mut pic, data.as_ptr(), w * 3)
-            };
-            let added = imported != 0 && WebPAnimEncoderAdd(self.enc, &mut pic, self.timestamp_ms, &self.config) != 0;
+            let added = WebPAnimEncoderAdd(self.enc, &mut pic, self.timestamp_ms, &self.config) != 0;
             WebPPictureFree(&mut pic);
             if !added {
                 return Err(self.error("adding a frame"));
@@ -440,36 +427,23 @@ unsafe extern "C" fn webp_progress(_percent: std::ffi::c_int, pic: *const libweb
     }
 }
 
-/// Still WebP through libwebp directly, with the settings the `webp` crate's `encode_simple(false, q)`
-/// uses (default config, lossy, compressed alpha plane) and so the same bytes; only libwebp's
-/// picture carries the progress hook the deadline needs, which that crate does not expose. The
-/// picture is imported straight into YUV (`use_argb = 0`), as libvips's webpsave does: the crate
-/// imports into ARGB and WebPEncode then converts that to YUV with the same function, so the bytes
-/// are the same for one pass and one picture-sized buffer less.
-fn encode_webp(data: &[u8], alpha: bool, w: u32, h: u32, q: u8, budget: &Budget) -> Result<Vec<u8>, EngineError> {
+/// A libwebp picture of `data` (w x h pixels, RGBA when `alpha`, else RGB), imported as ARGB or
+/// straight into YUV; the caller frees it with `WebPPictureFree`. The one place both WebP encoders
+/// (still and animated) hand pixels to libwebp.
+fn webp_picture(data: &[u8], alpha: bool, w: u32, h: u32, use_argb: bool) -> Result<libwebp_sys::WebPPicture, EngineError> {
     use libwebp_sys::*;
     let bpp = if alpha { 4 } else { 3 };
     let (wi, hi) = (i32::try_from(w).map_err(err)?, i32::try_from(h).map_err(err)?);
     if data.len() < w as usize * h as usize * bpp {
         return Err(err("webp: pixel buffer smaller than the image"));
     }
-    let mut config = WebPConfig::new().map_err(|()| err("libwebp: encoder version mismatch"))?;
-    config.lossless = 0;
-    config.alpha_compression = 1;
-    config.quality = f32::from(q);
-    let mut progress = WebpProgress { budget, stopped: None };
-    // SAFETY: `pic` is initialised by WebPPictureInit and freed on every path after import; the
-    // import reads `h` rows of `w * bpp` bytes, which `data` holds (checked above); `writer` and
-    // `progress` live on this stack across WebPEncode, and the writer's memory is released with
-    // WebPMemoryWriterClear after its bytes are copied out.
+    let mut pic = WebPPicture::new().map_err(|()| err("libwebp: picture version mismatch"))?;
+    pic.use_argb = i32::from(use_argb);
+    pic.width = wi;
+    pic.height = hi;
+    // SAFETY: `pic` is initialised by WebPPicture::new (WebPPictureInit); the import reads `h`
+    // rows of `w * bpp` bytes, which `data` holds (checked above); on failure `pic` is freed here.
     unsafe {
-        if WebPValidateConfig(&config) == 0 {
-            return Err(err("webp: VP8_ENC_ERROR_INVALID_CONFIGURATION"));
-        }
-        let mut pic = WebPPicture::new().map_err(|()| err("libwebp: picture version mismatch"))?;
-        pic.use_argb = 0;
-        pic.width = wi;
-        pic.height = hi;
         let imported = if alpha {
             WebPPictureImportRGBA(&mut pic, data.as_ptr(), wi * 4)
         } else {
@@ -479,6 +453,31 @@ fn encode_webp(data: &[u8], alpha: bool, w: u32, h: u32, q: u8, budget: &Budget)
             WebPPictureFree(&mut pic);
             return Err(err(format!("webp: {:?}", pic.error_code)));
         }
+    }
+    Ok(pic)
+}
+
+/// Still WebP through libwebp directly, with the settings the `webp` crate's `encode_simple(false, q)`
+/// uses (default config, lossy, compressed alpha plane) and so the same bytes; only libwebp's
+/// picture carries the progress hook the deadline needs, which that crate does not expose. The
+/// picture is imported straight into YUV (`use_argb = 0`), as libvips's webpsave does: the crate
+/// imports into ARGB and WebPEncode then converts that to YUV with the same function, so the bytes
+/// are the same for one pass and one picture-sized buffer less.
+fn encode_webp(data: &[u8], alpha: bool, w: u32, h: u32, q: u8, budget: &Budget) -> Result<Vec<u8>, EngineError> {
+    use libwebp_sys::*;
+    let mut config = WebPConfig::new().map_err(|()| err("libwebp: encoder version mismatch"))?;
+    config.lossless = 0;
+    config.alpha_compression = 1;
+    config.quality = f32::from(q);
+    let mut progress = WebpProgress { budget, stopped: None };
+    // SAFETY: `config` is validated first; `pic` holds the imported picture and is freed on every
+    // path; `writer` and `progress` live on this stack across WebPEncode, and the writer's memory
+    // is released with WebPMemoryWriterClear after its bytes are copied out.
+    unsafe {
+        if WebPValidateConfig(&config) == 0 {
+            return Err(err("webp: VP8_ENC_ERROR_INVALID_CONFIGURATION"));
+        }
+        let mut pic = webp_picture(data, alpha, w, h, false)?;
         let mut writer = std::mem::MaybeUninit::<WebPMemoryWriter>::uninit();
         WebPMemoryWriterInit(writer.as_mut_ptr());
         let mut writer = writer.assume_init();
