@@ -168,10 +168,11 @@ fi
 source "$ROOT/loadtest/nginx-conf.sh"
 NGX="$WORK/nginx"
 WWW="$WORK/www"
-start_nginx() { # start_nginx [tuned|stock]: serves $WWW on a free port (NPORT); see nginx-conf.sh
+start_nginx() { # start_nginx [tuned|stock [DIR]]: serves $WWW on a free port (NPORT); see nginx-conf.sh
+  local dir="${2:-$NGX}"
   NPORT="$(free_port)"
-  write_nginx_conf "$NGX" "$NPORT" "$WWW" "${1:-tuned}"
-  "$NGINX_BIN" -p "$NGX" -c "$NGX/nginx.conf" > "$NGX/logs/stdout.log" 2>&1 &
+  write_nginx_conf "$dir" "$NPORT" "$WWW" "${1:-tuned}"
+  "$NGINX_BIN" -p "$dir" -c "$dir/nginx.conf" > "$dir/logs/stdout.log" 2>&1 &
   NGINX_PID=$!
 }
 stop_nginx() { stop_pid "$NGINX_PID" QUIT; NGINX_PID=""; }
@@ -199,8 +200,8 @@ if part warm; then
   mirror "$WRK_PATH"
   WRK_BYTES=$(stat -c %s "$WWW$WRK_PATH")
   # Two nginx peers, tuned (no access log) and stock (a log line per request, as imgcloud's default).
-  NGX_TUNED="$NGX"; NGX="$WORK/nginx-stock"; start_nginx stock; STOCK_PID=$NGINX_PID; STOCK_PORT=$NPORT
-  NGX="$NGX_TUNED"; start_nginx tuned
+  start_nginx stock "$WORK/nginx-stock"; STOCK_PID=$NGINX_PID; STOCK_PORT=$NPORT
+  start_nginx tuned
   for port_pid in "$NPORT:$NGINX_PID" "$STOCK_PORT:$STOCK_PID"; do
     wait_http "http://127.0.0.1:${port_pid%%:*}$WRK_PATH" 20 "${port_pid##*:}" || { cat "$NGX/logs/"*.log >&2; die "nginx did not serve $WRK_PATH"; }
     curl -sS "http://127.0.0.1:${port_pid%%:*}$WRK_PATH" | cmp -s - "$WWW$WRK_PATH" || die "nginx serves different bytes"

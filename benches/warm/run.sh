@@ -128,9 +128,8 @@ if [[ "${FLOOR:-0}" == 1 ]]; then
   curl -fsS "http://127.0.0.1:$fport$URL_PATH" | cmp -s - "$WWW$URL_PATH" || die "warm_floor serves other bytes"
   NAMES+=(floor); URLS+=("http://127.0.0.1:$fport$URL_PATH")
 fi
+ratio_names=("${NAMES[@]}")  # every server so far is compared with both nginx peers
 NAMES+=(nginx-tuned nginx-stock); URLS+=("${NGX_URL[tuned]}" "${NGX_URL[stock]}")
-ratio_names=(imgcloud); [[ -n "${BASELINE:-}" ]] && ratio_names+=(baseline)
-[[ "${FLOOR:-0}" == 1 ]] && ratio_names+=(floor)
 head="| round |"; rule="|---:|"
 for n in "${NAMES[@]}"; do head+=" $n req/s |"; rule+="---:|"; done
 for n in "${ratio_names[@]}"; do head+=" $n / tuned | $n / stock |"; rule+="---:|---:|"; done
@@ -138,7 +137,7 @@ echo "$head"; echo "$rule"
 declare -A SUM
 row() { # row LABEL VALUES... (one per NAMES entry, in order)
   local label="$1" line; shift
-  local -A v; local i=0
+  local -A v
   for n in "${NAMES[@]}"; do v[$n]="$1"; shift; done
   line="| $label |"
   for n in "${NAMES[@]}"; do line+="$(printf ' %.0f |' "${v[$n]}")"; done
