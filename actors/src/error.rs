@@ -53,13 +53,13 @@ impl DomainError {
         use EngineError as E;
         match (e, stage) {
             (E::Transform(t), _) => t.into(),
-            (e @ (E::TooManyPixels { .. } | E::TooManyFrames { .. }), Stage::Upload) => DomainError::TooLarge(e.to_string()),
+            (e @ (E::TooManyPixels { .. } | E::TooManyFrames { .. } | E::TooComplex(_)), Stage::Upload) => DomainError::TooLarge(e.to_string()),
             (E::Unsupported(m), Stage::Upload) => DomainError::Unsupported(m),
             // A file we cannot decode or re-encode at upload is refused, never stored.
             (e, Stage::Upload) => DomainError::Unsupported(e.to_string()),
             // Budgets are fixed per server: repeating the request can never succeed, so it is the
             // request's fault (400), with no Retry-After to invite retries.
-            (e @ (E::PixelBudget(_) | E::TooManyPixels { .. } | E::TooManyFrames { .. }), Stage::Render { .. }) => {
+            (e @ (E::PixelBudget(_) | E::TooManyPixels { .. } | E::TooManyFrames { .. } | E::TooComplex(_)), Stage::Render { .. }) => {
                 DomainError::Invalid(format!("{e}; ask for a smaller size or a simpler transform"))
             }
             (e @ E::OutputTooLarge { .. }, Stage::Render { .. }) => DomainError::Invalid(e.to_string()),

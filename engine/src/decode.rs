@@ -9,6 +9,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use image::{DynamicImage, ImageDecoder};
 
+use crate::pipeline::Budget;
 use crate::sniff::{InputFormat, JpegFacts, SourceInfo};
 use crate::EngineError;
 
@@ -53,14 +54,16 @@ pub(crate) fn jpeg_shrink(w: u32, h: u32, target: (u32, u32)) -> u32 {
 }
 
 /// Decodes `bytes`. `target` is the size the pipeline will resize to (stored axes); JPEGs are
-/// DCT-scaled towards it. `max_pixels` bounds the decoded buffer.
+/// DCT-scaled towards it. `budget`'s work pixels bound the decoded buffer; its deadline is
+/// checked inside decodes made of parts (AVIF grid tiles).
 pub(crate) fn decode(
     bytes: &[u8],
     info: &SourceInfo,
     jpeg: JpegFacts,
     target: (u32, u32),
-    max_pixels: u64,
+    budget: &Budget,
 ) -> Result<Decoded, EngineError> {
+    let max_pixels = budget.limits.max_work_pixels;
     let shrink = if info.format == InputFormat::Jpeg { jpeg_shrink(info.width, info.height, target) } else { 1 };
     let (dw, dh) = (info.width.div_ceil(shrink), info.height.div_ceil(shrink));
     let pixels = u64::from(dw) * u64::from(dh);
@@ -79,7 +82,7 @@ pub(crate) fn decode(
         InputFormat::Gif => with_decoder(image::codecs::gif::GifDecoder::new(Cursor::new(bytes)).map_err(corrupt)?, max_pixels),
         InputFormat::Tiff => decode_tiff(bytes, max_pixels),
         InputFormat::Bmp => with_decoder(image::codecs::bmp::BmpDecoder::new(Cursor::new(bytes)).map_err(corrupt)?, max_pixels),
-        InputFormat::Avif => crate::avif::decode(bytes, max_pixels),
+        InputFormat::Avif => crate::avif::decode(bytes, budget),
     })
 }
 

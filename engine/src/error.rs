@@ -21,6 +21,11 @@ pub enum EngineError {
          {max_frames} frames and {max_pixels} pixels in all"
     )]
     TooManyFrames { frames: u64, width: u64, height: u64, pixels: u64, max_frames: u64, max_pixels: u64 },
+    /// The container declares more structure than the engine reads (an AVIF item in too many
+    /// extents, a grid of too many tiles), judged before any decode. HTTP maps to 413 on upload,
+    /// 400 on render.
+    #[error("image is too complex: {0}")]
+    TooComplex(String),
     /// The file claims to be an accepted type but is truncated or corrupt. HTTP maps to 415 on upload.
     #[error("could not decode image: {0}")]
     Corrupt(String),

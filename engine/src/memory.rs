@@ -8,7 +8,8 @@
 //! - decoded: the decoder's output, width x height (after JPEG shrink-on-load) x bytes per pixel
 //!   at its output depth (`decoded_bytes_per_pixel`), plus, for a progressive JPEG, libjpeg's
 //!   whole-image coefficient arrays (2 bytes per sample at full size, whatever the scale: 72 MB for
-//!   a 24 MP 4:2:0 photo);
+//!   a 24 MP 4:2:0 photo), or for an AVIF grid, one row of tiles being decoded at once (their
+//!   frames, RGB copies and decoders: `avif::decoder_bytes`, from the tiles' size and the columns);
 //! - converted: colour to 8-bit sRGB and orientation each make an RGBA8-sized copy while their
 //!   input is alive (4 B/px, twice at most);
 //! - resized: the resize output (4 B/px) while its input is alive;
@@ -32,7 +33,11 @@ pub const FIXED_OVERHEAD_BYTES: u64 = 4 << 20;
 pub fn estimate(bytes: &[u8], t: &Transform, opts: &RenderOptions) -> Result<u64, EngineError> {
     let (info, jpeg) = sniff::probe_full(bytes, opts.limits.max_input_pixels, opts.limits.animation)?;
     let plan = crate::plan::plan(t, &info.facts(), opts.auto)?;
-    Ok(peak_bytes(&info, decoded_bytes_per_pixel(bytes, &info, jpeg), jpeg.coefficient_bytes, &plan))
+    let decoder_bytes = match info.format {
+        InputFormat::Avif => crate::avif::decoder_bytes(bytes)?,
+        _ => jpeg.coefficient_bytes,
+    };
+    Ok(peak_bytes(&info, decoded_bytes_per_pixel(bytes, &info, jpeg), decoder_bytes, &plan))
 }
 
 /// The estimated peak for a source described by `info`, decoded at `bpp` bytes per pixel with

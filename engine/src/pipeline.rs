@@ -25,9 +25,9 @@ pub struct Limits {
     /// Caps on an animated source: its frame count and pixels over all frames, from the headers;
     /// an animated render also holds frames x its largest per-frame buffer to `max_pixels`.
     pub animation: AnimationLimits,
-    /// Wall-clock deadline, checked between steps and inside the long ones: the JPEG, PNG and
-    /// still WebP encoders give up once it has passed (`encode`). AVIF and GIF encodes and a
-    /// single resize run to their end.
+    /// Wall-clock deadline, checked between steps and inside the long ones: between an AVIF
+    /// grid's tiles, and the JPEG, PNG and still WebP encoders give up once it has passed
+    /// (`encode`). AVIF and GIF encodes and a single resize run to their end.
     pub deadline: Option<Instant>,
 }
 
@@ -157,7 +157,7 @@ pub fn render(bytes: &[u8], t: &Transform, opts: &RenderOptions) -> Result<Rende
 fn load(bytes: &[u8], info: &SourceInfo, jpeg: sniff::JpegFacts, plan: &Plan, budget: &Budget) -> Result<DynamicImage, EngineError> {
     let swaps = (5..=8).contains(&info.orientation);
     let target = if swaps { (plan.resize_h, plan.resize_w) } else { (plan.resize_w, plan.resize_h) };
-    let decoded = decode::decode(bytes, info, jpeg, target, budget.limits.max_work_pixels)?;
+    let decoded = decode::decode(bytes, info, jpeg, target, budget)?;
     budget.time()?;
     to_oriented_srgb(decoded, info.orientation, budget)
 }

@@ -17,7 +17,7 @@ fuzz_target!(|data: &[u8]| {
         owned = [FTYP, data].concat();
         &owned
     };
-    let limits = Limits { max_input_pixels: 4_000_000, max_work_pixels: 8_000_000, deadline: None };
+    let limits = Limits { max_input_pixels: 4_000_000, max_work_pixels: 8_000_000, ..Limits::default() };
     let _ = probe_with_limit(bytes, limits.max_input_pixels);
     let opts = RenderOptions { limits, avif_speed: 10, ..RenderOptions::default() };
     let t = Transform::parse("w_32,f_png").expect("a fixed transform parses");

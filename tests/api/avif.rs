@@ -61,3 +61,50 @@ fn avif_with_alpha_keeps_it_in_png() {
     // Pillow's test_load_transparent_rgb: 876 fully transparent pixels.
     assert_eq!(img.pixels().filter(|p| p[3] == 0).count(), 876);
 }
+
+/// A hand-made container bomb checked in under fuzz/seeds/avif/ (made by
+/// engine/tests/support/avif_bombs.rs).
+fn bomb(name: &str) -> Vec<u8> {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/avif").join(name);
+    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// A `Vm*` line of the server's /proc status, in bytes.
+fn vm_bytes(pid: u32, key: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with(key)).unwrap_or_else(|| panic!("no {key}"));
+    line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() * 1024
+}
+
+#[test]
+fn avif_container_bombs_are_refused_at_once_without_growing_the_server() {
+    let app = spawn_app();
+    let key = app.api_key(&app.admin());
+    // A real AVIF first, so the high-water mark already holds an ordinary decode.
+    app.upload_ok(&key, fixture("hopper.avif"), "hopper.avif", &[]);
+    let hwm = vm_bytes(app.pid(), "VmHWM:");
+    for (name, status, says) in [
+        // 393 KB asking a trusting reader for 64 GiB of extents.
+        ("iloc-extents-64gib.avif", 413, "extents"),
+        ("iloc-extents-1gb.avif", 413, "extents"),
+        // One 2048x2048 tile a hundred times over a 1x1 output.
+        ("grid-1x100-one-tile.avif", 415, "more than once"),
+        // 65,280 tiles that are all one item.
+        ("grid-255x256-one-item.avif", 413, "tiles"),
+        ("grid-40x40-distinct.avif", 413, "tiles"),
+        // Claims 1x1, carries 2048x2048.
+        ("ispe-lie-1x1.avif", 415, "ispe"),
+        ("grid-tile-ispe-lie.avif", 415, "ispe"),
+    ] {
+        let started = std::time::Instant::now();
+        let msg = assert_error(app.upload(&key, bomb(name), name, &[]), status);
+        let took = started.elapsed();
+        assert!(msg.contains("AVIF") && msg.contains(says), "{name}: {msg}");
+        assert!(took < std::time::Duration::from_secs(3), "{name} took {took:?}");
+    }
+    let grew = vm_bytes(app.pid(), "VmHWM:").saturating_sub(hwm);
+    assert!(grew < 8 << 20, "the server's peak RSS grew by {} KiB", grew >> 10);
+    // Nothing of them was stored.
+    let list: serde_json::Value = app.client().get(app.url("/v1/assets")).header("Authorization", &key).send().unwrap().json().unwrap();
+    assert_eq!(list["assets"].as_array().map(Vec::len), Some(1), "{list}");
+}

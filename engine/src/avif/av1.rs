@@ -12,12 +12,12 @@ use std::ptr::NonNull;
 use rav1d::include::dav1d::data::Dav1dData;
 use rav1d::include::dav1d::dav1d::{Dav1dContext, Dav1dLogger, Dav1dSettings};
 use rav1d::include::dav1d::headers::{
-    DAV1D_PIXEL_LAYOUT_I400, DAV1D_PIXEL_LAYOUT_I420, DAV1D_PIXEL_LAYOUT_I422, DAV1D_PIXEL_LAYOUT_I444,
+    Dav1dSequenceHeader, DAV1D_PIXEL_LAYOUT_I400, DAV1D_PIXEL_LAYOUT_I420, DAV1D_PIXEL_LAYOUT_I422, DAV1D_PIXEL_LAYOUT_I444,
 };
 use rav1d::include::dav1d::picture::Dav1dPicture;
 use rav1d::src::lib::{
     dav1d_close, dav1d_data_create, dav1d_data_unref, dav1d_default_settings, dav1d_get_picture, dav1d_open,
-    dav1d_picture_unref, dav1d_send_data,
+    dav1d_parse_sequence_header, dav1d_picture_unref, dav1d_send_data,
 };
 
 use crate::EngineError;
@@ -146,13 +146,17 @@ impl Drop for Context {
 /// dav1d's "try again" result: -EAGAIN, and EAGAIN is 11 on every Linux target.
 const EAGAIN: c_int = -11;
 
-/// Decodes one AV1 still frame (an AVIF item's OBUs). Frames over `max_pixels` are refused by
-/// rav1d itself before their buffers are allocated (`frame_size_limit`), whatever the
-/// container claimed.
-pub(crate) fn decode(obus: &[u8], max_pixels: u64) -> Result<Frame, EngineError> {
+/// Decodes one AV1 still frame (an AVIF item's OBUs) that must be `size` (the container's `ispe`,
+/// which the memory estimate and the caller's pixel caps were judged on). A larger frame is
+/// refused by rav1d itself before its buffers are allocated (`frame_size_limit` is the header's
+/// pixel count), and one of any other size once decoded.
+pub(crate) fn decode(obus: &[u8], size: (u32, u32)) -> Result<Frame, EngineError> {
     if obus.is_empty() {
         return Err(corrupt("empty AV1 item"));
     }
+    let limit = u64::from(size.0) * u64::from(size.1);
+    // 0 would mean "no limit" to rav1d.
+    let limit = u32::try_from(limit).ok().filter(|l| *l > 0).ok_or_else(|| corrupt(format!("item size {}x{} is not decodable", size.0, size.1)))?;
     let mut settings = MaybeUninit::<Dav1dSettings>::uninit();
     // SAFETY: `dav1d_default_settings` writes a complete `Dav1dSettings`.
     let mut settings = unsafe {
@@ -161,7 +165,7 @@ pub(crate) fn decode(obus: &[u8], max_pixels: u64) -> Result<Frame, EngineError>
     };
     settings.n_threads = 1;
     settings.max_frame_delay = 1;
-    settings.frame_size_limit = u32::try_from(max_pixels).unwrap_or(u32::MAX);
+    settings.frame_size_limit = limit;
     // All layers off: the highest-quality operating point's frame only, as libavif does.
     settings.all_layers = 0;
     // SAFETY: a logger without a callback is "no logging".
@@ -178,7 +182,7 @@ pub(crate) fn decode(obus: &[u8], max_pixels: u64) -> Result<Frame, EngineError>
     // SAFETY: `data` is valid to write; the returned buffer is `obus.len()` bytes long.
     let buf = unsafe { dav1d_data_create(Some(NonNull::from(&mut data)), obus.len()) };
     if buf.is_null() {
-        return Err(EngineError::PixelBudget(max_pixels));
+        return Err(corrupt("AV1 item could not be buffered"));
     }
     // SAFETY: `buf` points to `obus.len()` writable bytes owned by `data`.
     unsafe { std::ptr::copy_nonoverlapping(obus.as_ptr(), buf, obus.len()) };
@@ -187,8 +191,28 @@ pub(crate) fn decode(obus: &[u8], max_pixels: u64) -> Result<Frame, EngineError>
         // SAFETY: `data` still holds its reference when the decoder did not consume all of it.
         unsafe { dav1d_data_unref(Some(NonNull::from(&mut data))) };
     }
-    let pic = result?;
-    frame(pic)
+    // rav1d's error for a frame over `frame_size_limit` is its generic one: name the cause.
+    let pic = result.map_err(|e| larger_than_declared(obus, size).unwrap_or(e))?;
+    let frame = frame(pic)?;
+    if (frame.width, frame.height) != (size.0 as usize, size.1 as usize) {
+        return Err(corrupt(format!("AV1 frame is {}x{} but its item declares {}x{} (ispe)", frame.width, frame.height, size.0, size.1)));
+    }
+    Ok(frame)
+}
+
+/// An error naming the sizes when the sequence header allows larger frames than `size`.
+fn larger_than_declared(obus: &[u8], size: (u32, u32)) -> Option<EngineError> {
+    let mut seq = MaybeUninit::<Dav1dSequenceHeader>::zeroed();
+    // SAFETY: both pointers are valid for the call; `obus` is only read.
+    let r = unsafe { dav1d_parse_sequence_header(Some(NonNull::from(&mut seq).cast()), NonNull::new(obus.as_ptr().cast_mut()), obus.len()) };
+    if r.0 != 0 {
+        return None;
+    }
+    // SAFETY: every field is a plain integer (zeroed is valid), and the parse succeeded.
+    let seq = unsafe { seq.assume_init() };
+    let (w, h) = (u64::try_from(seq.max_width).ok()?, u64::try_from(seq.max_height).ok()?);
+    (w * h > u64::from(size.0) * u64::from(size.1))
+        .then(|| corrupt(format!("AV1 frames may be up to {w}x{h}, larger than the {}x{} the item declares (ispe)", size.0, size.1)))
 }
 
 /// Sends all of `data`, then takes the one picture it produces.

@@ -1,7 +1,11 @@
 //! The HEIF/ISO-BMFF item layer of an AVIF file, read by hand: items, their properties, references and bytes.
 //!
 //! Like the rest of `sniff`, every offset is bounds-checked and every count is paid for by bytes
-//! of input, so a hostile file costs work in proportion to its size and never a large allocation.
+//! of input, so a hostile file costs work in proportion to its size and never a large allocation:
+//! a count is checked against the bytes left in its own box before anything is read or kept, item
+//! locations are kept only for the items a decode can read, and grids are held to the container
+//! rules below (docs/decisions.md "AVIF container rules"). Nothing here is AV1-specific, so the
+//! same reader can serve HEIC.
 //! `avif-parse` was not used because it refuses grid images and `idat` data (what phones write)
 //! and does not expose `irot`/`imir`/`colr`/`ispe`.
 
@@ -21,6 +25,22 @@ fn corrupt(what: &str) -> EngineError {
 fn unsupported(what: &str) -> EngineError {
     EngineError::Unsupported(format!("AVIF: {what}"))
 }
+
+fn too_complex(what: String) -> EngineError {
+    EngineError::TooComplex(format!("AVIF: {what}"))
+}
+
+/// Most extents one item's data may be split into. Encoders write one (libavif, libheif) or a
+/// few (a muxer splitting `mdat`); each extent is a separate slice joined at read time.
+pub(crate) const MAX_EXTENTS_PER_ITEM: usize = 32;
+
+/// Most tiles in a grid: 16x12 512-px tiles make a 48 MP phone photo, and 1024 tiles of 512 px
+/// reach 268 MP, past the input cap. Each tile costs a decoder start, whatever its size.
+pub(crate) const MAX_GRID_TILES: usize = 1024;
+
+/// Item types that are derived from other items rather than coded: never a grid's tile, so a
+/// `dimg` chain is one level deep.
+const DERIVED_TYPES: [&FourCc; 3] = [b"grid", b"iovl", b"iden"];
 
 /// A byte reader over one box body; every read is checked.
 struct Reader<'a> {
@@ -67,6 +87,17 @@ impl<'a> Reader<'a> {
     fn full(&mut self) -> Result<(u8, u32), EngineError> {
         let v = self.u32()?;
         Ok(((v >> 24) as u8, v & 0x00ff_ffff))
+    }
+    fn left(&self) -> usize {
+        self.b.len() - self.at
+    }
+    /// Refuses a `count` of records of at least `each` bytes that the rest of the box cannot hold,
+    /// before a loop or an allocation trusts it.
+    fn holds(&self, count: u64, each: usize, what: &str) -> Result<(), EngineError> {
+        if count.saturating_mul(each.max(1) as u64) > self.left() as u64 {
+            return Err(corrupt(&format!("{what} declares more entries than its box holds")));
+        }
+        Ok(())
     }
     fn rest(&mut self) -> &'a [u8] {
         let s = &self.b[self.at..];
@@ -153,6 +184,8 @@ pub(crate) struct Grid {
     pub columns: u32,
     pub width: u32,
     pub height: u32,
+    /// Every tile's size (its `ispe`).
+    pub tile: (u32, u32),
     /// Tile item ids, row by row.
     pub tiles: Vec<u32>,
 }
@@ -164,7 +197,7 @@ pub(crate) struct Heif<'a> {
     pub primary: u32,
     items: Vec<(u32, FourCc)>,
     properties: Vec<Property<'a>>,
-    /// (item id, 1-based property index) in association order.
+    /// (item id, 1-based property index), by item id, each item's in association order.
     associations: Vec<(u32, u16)>,
     references: Vec<Reference>,
     locations: Vec<Location>,
@@ -202,10 +235,12 @@ impl<'a> Heif<'a> {
             references: Vec::new(),
             locations: Vec::new(),
         };
-        let mut primary = None;
+        // Bodies first, read in dependency order after: the locations kept depend on the primary
+        // item and the references, which may come after `iloc`.
+        let (mut pitm, mut iinf, mut iloc, mut iref, mut iprp) = (None, None, None, None, None);
         for b in boxes(r.rest()) {
             let (kind, body, _) = b?;
-            match &kind {
+            let slot = match &kind {
                 b"hdlr" => {
                     let mut r = Reader::new(body);
                     r.full()?;
@@ -213,22 +248,63 @@ impl<'a> Heif<'a> {
                     if &r.fourcc()? != b"pict" {
                         return Err(unsupported("the meta box does not describe pictures"));
                     }
+                    continue;
                 }
-                b"pitm" => {
-                    let mut r = Reader::new(body);
-                    let (v, _) = r.full()?;
-                    primary = Some(if v == 0 { r.u16()?.into() } else { r.u32()? });
+                b"idat" => {
+                    heif.idat = body;
+                    continue;
                 }
-                b"iinf" => heif.items = read_iinf(body)?,
-                b"iloc" => heif.locations = read_iloc(body)?,
-                b"iref" => heif.references = read_iref(body)?,
-                b"iprp" => read_iprp(body, &mut heif.properties, &mut heif.associations)?,
-                b"idat" => heif.idat = body,
-                _ => {}
+                b"pitm" => &mut pitm,
+                b"iinf" => &mut iinf,
+                b"iloc" => &mut iloc,
+                b"iref" => &mut iref,
+                b"iprp" => &mut iprp,
+                _ => continue,
+            };
+            if slot.replace(body).is_some() {
+                return Err(corrupt(&format!("more than one {} box", String::from_utf8_lossy(&kind))));
             }
         }
-        heif.primary = primary.ok_or_else(|| corrupt("no primary item"))?;
+        let mut r = Reader::new(pitm.ok_or_else(|| corrupt("no primary item"))?);
+        let (v, _) = r.full()?;
+        heif.primary = if v == 0 { r.u16()?.into() } else { r.u32()? };
+        if let Some(body) = iinf {
+            heif.items = read_iinf(body)?;
+        }
+        if let Some(body) = iref {
+            heif.references = read_iref(body)?;
+        }
+        if let Some(body) = iprp {
+            read_iprp(body, &mut heif.properties, &mut heif.associations)?;
+            if heif.associations.iter().any(|(_, i)| usize::from(*i) > heif.properties.len()) {
+                return Err(corrupt("a property association points past the ipco box"));
+            }
+            // Stable: each item's properties keep their order, and `properties_of` can bisect.
+            heif.associations.sort_by_key(|(item, _)| *item);
+        }
+        if let Some(body) = iloc {
+            let wanted = heif.readable_items();
+            heif.locations = read_iloc(body, |id| wanted.binary_search(&id).is_ok())?;
+        }
         Ok(heif)
+    }
+
+    /// The items a decode may read the bytes of: the primary item, the items referring to it
+    /// (`auxl`: its alpha), and the tiles of each of those. Only their locations are kept.
+    fn readable_items(&self) -> Vec<u32> {
+        let mut ids = vec![self.primary];
+        ids.extend(self.references.iter().filter(|r| &r.kind == b"auxl" && r.to.contains(&self.primary)).map(|r| r.from));
+        // A grid over the tile cap is refused by `grid`; its tiles need no locations.
+        let tiles: Vec<u32> = ids
+            .iter()
+            .map(|id| self.references(b"dimg", *id))
+            .filter(|t| t.len() <= MAX_GRID_TILES)
+            .flat_map(|t| t.iter().copied())
+            .collect();
+        ids.extend(tiles);
+        ids.sort_unstable();
+        ids.dedup();
+        ids
     }
 
     pub fn item_type(&self, id: u32) -> Option<FourCc> {
@@ -236,9 +312,10 @@ impl<'a> Heif<'a> {
     }
 
     fn properties_of(&self, id: u32) -> impl Iterator<Item = &Property<'a>> {
-        self.associations
+        let start = self.associations.partition_point(|(item, _)| *item < id);
+        self.associations[start..]
             .iter()
-            .filter(move |(item, _)| *item == id)
+            .take_while(move |(item, _)| *item == id)
             .filter_map(|(_, index)| self.properties.get(usize::from(*index).checked_sub(1)?))
     }
 
@@ -288,7 +365,11 @@ impl<'a> Heif<'a> {
 
     /// The item's bytes, from the file or from `idat`; borrowed when it is one extent.
     pub fn data(&self, id: u32) -> Result<Cow<'a, [u8]>, EngineError> {
-        let loc = self.locations.iter().find(|l| l.item_id == id).ok_or_else(|| corrupt("item has no location"))?;
+        let loc = self
+            .locations
+            .binary_search_by_key(&id, |l| l.item_id)
+            .map(|i| &self.locations[i])
+            .map_err(|_| corrupt("item has no location"))?;
         if loc.data_reference_index != 0 {
             return Err(unsupported("item data in another file"));
         }
@@ -323,7 +404,12 @@ impl<'a> Heif<'a> {
         }
     }
 
-    /// The grid descriptor of a `grid` item and its tiles (`dimg` references, row by row).
+    /// The grid descriptor of a `grid` item and its tiles (`dimg` references, row by row), held to
+    /// the container rules: at most `MAX_GRID_TILES` tiles, each a distinct coded (not derived)
+    /// item of one type whose `ispe` is the grid's one tile size, and tiles that cover the output
+    /// exactly: `tile_w * (columns - 1) < width <= tile_w * columns`, the same for rows (ISO/IEC
+    /// 23008-12 6.6.2.3). So the work a grid asks for is what its output size says, give or take
+    /// one partial row and column.
     pub fn grid(&self, id: u32) -> Result<Grid, EngineError> {
         let data = self.data(id)?;
         let mut r = Reader::new(&data);
@@ -333,11 +419,44 @@ impl<'a> Heif<'a> {
         let field = if flags & 1 == 1 { 4 } else { 2 };
         let width = u32::try_from(r.uint(field)?).map_err(|_| corrupt("grid width"))?;
         let height = u32::try_from(r.uint(field)?).map_err(|_| corrupt("grid height"))?;
+        if width == 0 || height == 0 {
+            return Err(corrupt("grid has no size"));
+        }
+        let count = (rows * columns) as usize;
+        if count > MAX_GRID_TILES {
+            return Err(too_complex(format!("grid of {rows}x{columns} tiles is over the limit of {MAX_GRID_TILES} tiles")));
+        }
         let tiles = self.references(b"dimg", id).to_vec();
-        if tiles.len() != (rows * columns) as usize {
+        if tiles.len() != count {
             return Err(corrupt("grid tile count does not match its rows and columns"));
         }
-        Ok(Grid { rows, columns, width, height, tiles })
+        let mut sorted = tiles.clone();
+        sorted.sort_unstable();
+        if sorted.windows(2).any(|w| w[0] == w[1]) {
+            return Err(corrupt("grid uses one tile more than once"));
+        }
+        let kind = self.item_type(tiles[0]);
+        for t in &tiles {
+            let k = self.item_type(*t).ok_or_else(|| corrupt("a grid tile is not described"))?;
+            if DERIVED_TYPES.contains(&&k) {
+                return Err(corrupt("a grid tile is itself a derived image"));
+            }
+            if Some(k) != kind {
+                return Err(corrupt("grid tiles differ in type"));
+            }
+        }
+        let tile = self.size(tiles[0]).ok_or_else(|| corrupt("a grid tile has no size (ispe)"))?;
+        if tiles.iter().any(|t| self.size(*t) != Some(tile)) {
+            return Err(corrupt("grid tiles differ in size"));
+        }
+        let covers = |t: u32, n: u32, out: u32| u64::from(t) * u64::from(n - 1) < u64::from(out) && u64::from(out) <= u64::from(t) * u64::from(n);
+        if !covers(tile.0, columns, width) || !covers(tile.1, rows, height) {
+            return Err(corrupt(&format!(
+                "grid of {rows}x{columns} tiles of {}x{} does not cover its {width}x{height} output exactly",
+                tile.0, tile.1
+            )));
+        }
+        Ok(Grid { rows, columns, width, height, tile, tiles })
     }
 }
 
@@ -383,7 +502,10 @@ fn read_iinf(body: &[u8]) -> Result<Vec<(u32, FourCc)>, EngineError> {
     Ok(items)
 }
 
-fn read_iloc(body: &[u8]) -> Result<Vec<Location>, EngineError> {
+/// The locations of the items `keep` accepts. Every item's entry is still read and checked: the
+/// field sizes, the extent count against `MAX_EXTENTS_PER_ITEM` and every count against the
+/// bytes left in the box, so no count is trusted before the bytes that carry it are there.
+fn read_iloc(body: &[u8], keep: impl Fn(u32) -> bool) -> Result<Vec<Location>, EngineError> {
     let mut r = Reader::new(body);
     let (v, _) = r.full()?;
     if v > 2 {
@@ -394,22 +516,50 @@ fn read_iloc(body: &[u8]) -> Result<Vec<Location>, EngineError> {
     let sizes = r.u8()?;
     let base_offset_size = usize::from(sizes >> 4);
     let index_size = if v >= 1 { usize::from(sizes & 15) } else { 0 };
+    for size in [offset_size, length_size, base_offset_size, index_size] {
+        if ![0, 4, 8].contains(&size) {
+            return Err(corrupt("iloc field size is not 0, 4 or 8"));
+        }
+    }
     let count = if v < 2 { u32::from(r.u16()?) } else { r.u32()? };
+    let id_size = if v < 2 { 2 } else { 4 };
+    // item id, construction method (v1+), data reference index, base offset, extent count.
+    let entry_size = id_size + if v >= 1 { 2 } else { 0 } + 2 + base_offset_size + 2;
+    r.holds(count.into(), entry_size, "iloc")?;
+    let extent_size = index_size + offset_size + length_size;
     let mut locations = Vec::new();
     for _ in 0..count {
         let item_id = if v < 2 { u32::from(r.u16()?) } else { r.u32()? };
         let construction_method = if v >= 1 { (r.u16()? & 15) as u8 } else { 0 };
         let data_reference_index = r.u16()?;
         let base_offset = r.uint(base_offset_size)?;
-        let extent_count = r.u16()?;
-        let mut extents = Vec::new();
+        let extent_count = usize::from(r.u16()?);
+        if extent_count > MAX_EXTENTS_PER_ITEM {
+            return Err(too_complex(format!("item {item_id} is split into {extent_count} extents, over the limit of {MAX_EXTENTS_PER_ITEM}")));
+        }
+        // A zero-width offset or length field reads as 0 without a byte: "at the base offset" and
+        // "to the end of the source". Both mean something for an item's only extent; for more,
+        // every extent would repeat the same bytes for free.
+        if extent_count > 1 && (offset_size == 0 || length_size == 0) {
+            return Err(corrupt("iloc has zero-width offset or length fields for items of several extents"));
+        }
+        r.holds(extent_count as u64, extent_size, "iloc")?;
+        let mut extents = Vec::with_capacity(if keep(item_id) { extent_count } else { 0 });
         for _ in 0..extent_count {
             r.uint(index_size)?;
             let offset = r.uint(offset_size)?;
             let length = r.uint(length_size)?;
-            extents.push((offset, length));
+            if keep(item_id) {
+                extents.push((offset, length));
+            }
         }
-        locations.push(Location { item_id, construction_method, data_reference_index, base_offset, extents });
+        if keep(item_id) {
+            locations.push(Location { item_id, construction_method, data_reference_index, base_offset, extents });
+        }
+    }
+    locations.sort_unstable_by_key(|l| l.item_id);
+    if let Some(w) = locations.windows(2).find(|w| w[0].item_id == w[1].item_id) {
+        return Err(corrupt(&format!("item {} has more than one location", w[0].item_id)));
     }
     Ok(locations)
 }
@@ -424,6 +574,7 @@ fn read_iref(body: &[u8]) -> Result<Vec<Reference>, EngineError> {
         let mut r = Reader::new(body);
         let from = id(&mut r)?;
         let count = r.u16()?;
+        r.holds(count.into(), if v == 0 { 2 } else { 4 }, "iref")?;
         let to = (0..count).map(|_| id(&mut r)).collect::<Result<Vec<_>, _>>()?;
         refs.push(Reference { kind, from, to });
     }
@@ -444,9 +595,12 @@ fn read_iprp<'a>(body: &'a [u8], properties: &mut Vec<Property<'a>>, association
                 let mut r = Reader::new(body);
                 let (v, flags) = r.full()?;
                 let count = r.u32()?;
+                let (id_size, index_size) = (if v < 1 { 2 } else { 4 }, if flags & 1 == 1 { 2 } else { 1 });
+                r.holds(count.into(), id_size + 1, "ipma")?;
                 for _ in 0..count {
                     let item = if v < 1 { u32::from(r.u16()?) } else { r.u32()? };
                     let n = r.u8()?;
+                    r.holds(n.into(), index_size, "ipma")?;
                     for _ in 0..n {
                         let index = if flags & 1 == 1 { r.u16()? & 0x7fff } else { u16::from(r.u8()? & 0x7f) };
                         associations.push((item, index));

@@ -17,6 +17,7 @@ use image::{DynamicImage, RgbImage, RgbaImage};
 use rayon::prelude::*;
 
 use crate::decode::{Decoded, Pixels};
+use crate::pipeline::Budget;
 use crate::sniff::{InputFormat, SourceInfo};
 use crate::EngineError;
 use heif::{Heif, Nclx};
@@ -43,41 +44,84 @@ enum Kind {
 }
 
 /// Header facts: stored size (`ispe`, or a grid's output size), orientation and alpha. No pixel
-/// is decoded; the caller applies the input pixel cap to the size.
+/// is decoded; the caller applies the input pixel cap to the size. The container rules (grids,
+/// tiles, the alpha plane's size) are all judged here, so a file refused by them costs no decode.
 pub(crate) fn probe(bytes: &[u8]) -> Result<SourceInfo, EngineError> {
     let f = Heif::parse(bytes)?;
-    let (width, height) = match primary_kind(&f)? {
-        Kind::Av01 => f.size(f.primary).ok_or_else(|| corrupt("the primary item has no size (ispe)"))?,
-        Kind::Grid => {
-            let g = f.grid(f.primary)?;
-            (g.width, g.height)
+    primary_kind(&f)?;
+    let (width, height) = declared_size(&f, f.primary)?;
+    let alpha = f.alpha_of(f.primary);
+    if let Some(a) = alpha {
+        if declared_size(&f, a)? != (width, height) {
+            return Err(corrupt("the alpha plane's size differs from the image's"));
         }
-    };
+    }
     Ok(SourceInfo {
         format: InputFormat::Avif,
         width,
         height,
         orientation: f.orientation(f.primary),
-        has_alpha: f.alpha_of(f.primary).is_some(),
+        has_alpha: alpha.is_some(),
         // The primary item is a still; an image sequence's tracks are not read.
         frames: 1,
         plays: 0,
     })
 }
 
-/// Decodes the primary item (and its alpha) to 8-bit RGB(A). `max_pixels` bounds every frame
-/// rav1d may allocate and the output canvas.
-pub(crate) fn decode(bytes: &[u8], max_pixels: u64) -> Result<Decoded, EngineError> {
+/// The size an item decodes to: a coded item's `ispe` (which its frame must match), a grid's output.
+fn declared_size(f: &Heif, id: u32) -> Result<(u32, u32), EngineError> {
+    match f.item_type(id).as_ref() {
+        Some(b"av01") => f.size(id).ok_or_else(|| corrupt("an image item has no size (ispe)")),
+        Some(b"grid") => grid(f, id).map(|g| (g.width, g.height)),
+        _ => Err(EngineError::Unsupported("AVIF: an image item is not AV1".into())),
+    }
+}
+
+/// A grid whose tiles are AV1 (the container rules are `heif::Heif::grid`'s).
+fn grid(f: &Heif, id: u32) -> Result<heif::Grid, EngineError> {
+    let g = f.grid(id)?;
+    if f.item_type(g.tiles[0]).as_ref() != Some(b"av01") {
+        return Err(EngineError::Unsupported("AVIF: a grid tile is not AV1".into()));
+    }
+    Ok(g)
+}
+
+/// AV1 frame bytes per pixel at most (three 16-bit planes, 4:4:4) plus the tile's 8-bit RGB copy.
+const TILE_BYTES_PER_PIXEL: u64 = 6 + 3;
+/// What one open rav1d decoder holds besides its frame (measured: about 200 KB for a 64x64
+/// tile), rounded up.
+const DECODER_BYTES: u64 = 1 << 20;
+
+/// Bytes a decode holds besides the output canvas, which `memory` counts at 8 B/px with its
+/// 8-bit copy: for a grid, a row of tiles decoded at once (their frames and RGB copies) and a
+/// decoder for each; a single item's frame and RGB copy fit in the canvas estimate.
+pub(crate) fn decoder_bytes(bytes: &[u8]) -> Result<u64, EngineError> {
+    let f = Heif::parse(bytes)?;
+    let items = std::iter::once(f.primary).chain(f.alpha_of(f.primary));
+    let mut most = 0;
+    for id in items {
+        if f.item_type(id).as_ref() == Some(b"grid") {
+            let g = grid(&f, id)?;
+            let tile = u64::from(g.tile.0) * u64::from(g.tile.1);
+            most = most.max(u64::from(g.columns) * (tile * TILE_BYTES_PER_PIXEL + DECODER_BYTES));
+        }
+    }
+    Ok(most)
+}
+
+/// Decodes the primary item (and its alpha) to 8-bit RGB(A). `budget`'s work pixels bound every
+/// item and tile before it is decoded, and its deadline is checked between tiles.
+pub(crate) fn decode(bytes: &[u8], budget: &Budget) -> Result<Decoded, EngineError> {
     let f = Heif::parse(bytes)?;
     let id = f.primary;
     let kind = primary_kind(&f)?;
     // A grid's colour properties may sit on the grid or only on its tiles.
-    let first_tile = if kind == Kind::Grid { f.grid(id)?.tiles.first().copied() } else { None };
+    let first_tile = if kind == Kind::Grid { grid(&f, id)?.tiles.first().copied() } else { None };
     let nclx = f.nclx(id).or_else(|| first_tile.and_then(|t| f.nclx(t)));
     let icc = f.icc(id).or_else(|| first_tile.and_then(|t| f.icc(t)));
 
-    let colour = item_pixels(&f, id, Want::Colour(nclx), max_pixels)?;
-    let alpha = f.alpha_of(id).map(|a| item_pixels(&f, a, Want::Alpha, max_pixels)).transpose()?;
+    let colour = item_pixels(&f, id, Want::Colour(nclx), budget)?;
+    let alpha = f.alpha_of(id).map(|a| item_pixels(&f, a, Want::Alpha, budget)).transpose()?;
 
     let (w, h) = (colour.width as u32, colour.height as u32);
     let img = match alpha {
@@ -131,13 +175,14 @@ struct ItemPixels {
     seq: Nclx,
 }
 
-fn item_pixels(f: &Heif, id: u32, want: Want, max_pixels: u64) -> Result<ItemPixels, EngineError> {
+fn item_pixels(f: &Heif, id: u32, want: Want, budget: &Budget) -> Result<ItemPixels, EngineError> {
     match f.item_type(id).as_ref() {
         Some(b"av01") => {
-            let data = f.data(id)?;
-            frame_pixels(&av1::decode(&data, max_pixels)?, want)
+            let size = declared_size(f, id)?;
+            budget.pixels(size.0, size.1)?;
+            frame_pixels(&av1::decode(&f.data(id)?, size)?, want)
         }
-        Some(b"grid") => grid_pixels(f, id, want, max_pixels),
+        Some(b"grid") => grid_pixels(f, id, want, budget),
         _ => Err(EngineError::Unsupported("AVIF: an image item is not AV1".into())),
     }
 }
@@ -156,39 +201,30 @@ fn frame_pixels(frame: &av1::Frame, want: Want) -> Result<ItemPixels, EngineErro
 }
 
 /// A grid: tiles decoded a row at a time (the tiles of a row in parallel, each with its own
-/// single-threaded decoder) and copied into the canvas, clipped to the output size.
-fn grid_pixels(f: &Heif, id: u32, want: Want, max_pixels: u64) -> Result<ItemPixels, EngineError> {
-    let g = f.grid(id)?;
+/// single-threaded decoder) and copied into the canvas, clipped to the output size. Every tile
+/// decodes to its `ispe` (`av1::decode` refuses another size), and the deadline is checked
+/// before each tile.
+fn grid_pixels(f: &Heif, id: u32, want: Want, budget: &Budget) -> Result<ItemPixels, EngineError> {
+    let g = grid(f, id)?;
+    budget.pixels(g.width, g.height)?;
+    budget.pixels(g.tile.0, g.tile.1)?;
     let (w, h) = (g.width as usize, g.height as usize);
-    if w == 0 || h == 0 {
-        return Err(corrupt("grid has no size"));
-    }
-    if (w as u64) * (h as u64) > max_pixels {
-        return Err(EngineError::PixelBudget(max_pixels));
-    }
-    if g.tiles.iter().any(|t| f.item_type(*t).as_ref() != Some(b"av01")) {
-        return Err(EngineError::Unsupported("AVIF: a grid tile is not AV1".into()));
-    }
+    let (tw, th) = (g.tile.0 as usize, g.tile.1 as usize);
     let channels = if matches!(want, Want::Alpha) { 1 } else { 3 };
     let mut canvas = vec![0u8; w * h * channels];
-    let mut tile_size = None;
     let mut seq = None;
     for (row, ids) in g.tiles.chunks(g.columns as usize).enumerate() {
         let tiles = ids
             .par_iter()
-            .map(|t| frame_pixels(&av1::decode(&f.data(*t)?, max_pixels)?, want))
+            .map(|t| {
+                budget.time()?;
+                frame_pixels(&av1::decode(&f.data(*t)?, g.tile)?, want)
+            })
             .collect::<Result<Vec<_>, _>>()?;
         for (col, tile) in tiles.into_iter().enumerate() {
-            let (tw, th) = *tile_size.get_or_insert((tile.width, tile.height));
-            // ISO/IEC 23008-12: tiles are all one size and together cover the output.
-            if (tile.width, tile.height) != (tw, th) || tw * (g.columns as usize) < w || th * (g.rows as usize) < h {
-                return Err(corrupt("grid tiles differ in size or do not cover the image"));
-            }
             seq.get_or_insert(tile.seq);
+            // The container rules make every tile start inside the output.
             let (x0, y0) = (col * tw, row * th);
-            if x0 >= w || y0 >= h {
-                continue;
-            }
             let cw = tw.min(w - x0);
             for y in 0..th.min(h - y0) {
                 let src = &tile.data[y * tw * channels..][..cw * channels];
@@ -320,7 +356,7 @@ mod tests {
         let file = grid_file(&tiles);
         let info = probe(&file).unwrap();
         assert_eq!((info.width, info.height, info.orientation, info.has_alpha), (100, 80, 8, false));
-        let decoded = decode(&file, 1 << 20).unwrap();
+        let decoded = decode(&file, &work(1 << 20)).unwrap();
         let Pixels::Image(img) = decoded.pixels else { panic!("not an image") };
         let img = img.to_rgb8();
         assert_eq!(img.dimensions(), (100, 80));
@@ -344,17 +380,69 @@ mod tests {
     fn a_grid_missing_a_tile_or_over_budget_is_refused() {
         let tiles: Vec<_> = TILE_COLOURS.iter().map(|c| tile(*c, 64, 48)).collect();
         let mut file = grid_file(&tiles);
-        assert!(matches!(decode(&file, 100 * 80 - 1), Err(EngineError::PixelBudget(_))));
+        assert!(matches!(decode(&file, &work(100 * 80 - 1)), Err(EngineError::PixelBudget(_))));
         // Tiles too small to cover the output (rows and columns say 2x2 of 64x48 for 100x80:
         // claim 200 wide instead).
         let at = file.windows(8).position(|w| w == [0, 0, 1, 1, 0, 100, 0, 80]).unwrap();
         file[at + 4..at + 6].copy_from_slice(&200u16.to_be_bytes());
-        assert!(matches!(decode(&file, 1 << 20), Err(EngineError::Corrupt(_))));
+        assert!(matches!(decode(&file, &work(1 << 20)), Err(EngineError::Corrupt(_))));
+        assert!(matches!(probe(&file), Err(EngineError::Corrupt(_))), "refused from the header");
         // Three tiles referenced for a 2x2 grid.
         let mut file = grid_file(&tiles);
         let at = file.windows(6).position(|w| w == [0, 1, 0, 4, 0, 2]).unwrap();
         file[at + 3] = 3;
         assert!(matches!(probe(&file), Err(EngineError::Corrupt(_))));
+    }
+
+    fn work(max_work_pixels: u64) -> Budget {
+        Budget::new(crate::Limits { max_work_pixels, ..crate::Limits::default() })
+    }
+
+    #[test]
+    fn the_deadline_is_checked_between_grid_tiles() {
+        let tiles: Vec<_> = TILE_COLOURS.iter().map(|c| tile(*c, 64, 48)).collect();
+        let file = grid_file(&tiles);
+        // The deadline passes after two of the four tiles' checks: the rest are never decoded.
+        let budget = Budget::passing_after_checks(2);
+        assert!(matches!(decode(&file, &budget), Err(EngineError::Deadline(_))));
+        assert_eq!(budget.checks_left(), 0);
+        // With time left, each tile is checked once.
+        let budget = Budget::passing_after_checks(4);
+        decode(&file, &budget).unwrap();
+        assert_eq!(budget.checks_left(), 0);
+    }
+
+    #[test]
+    fn grid_tiles_that_repeat_lie_or_nest_are_refused_from_the_header() {
+        let tiles: Vec<_> = TILE_COLOURS.iter().map(|c| tile(*c, 64, 48)).collect();
+        let good = grid_file(&tiles);
+        let dimg = good.windows(12).position(|w| w == [0, 1, 0, 4, 0, 2, 0, 3, 0, 4, 0, 5]).unwrap();
+        // Tile 2 used twice.
+        let mut file = good.clone();
+        file[dimg + 7] = 2;
+        assert!(matches!(probe(&file), Err(EngineError::Corrupt(m)) if m.contains("more than once")));
+        // The grid as its own tile: a derived item inside a grid.
+        let mut file = good.clone();
+        file[dimg + 5] = 1;
+        assert!(matches!(probe(&file), Err(EngineError::Corrupt(m)) if m.contains("derived")));
+        // The tiles' ispe says 64x24: 2 rows of 24 cannot cover 80 rows.
+        let mut file = good.clone();
+        let ispe = file.windows(8).position(|w| w == [0, 0, 0, 64, 0, 0, 0, 48]).unwrap();
+        file[ispe + 7] = 24;
+        assert!(matches!(probe(&file), Err(EngineError::Corrupt(m)) if m.contains("cover")));
+        // 64x40 tiles cover 80 rows exactly at 2 rows: the header passes, the 64x48 frames do not.
+        file[ispe + 7] = 40;
+        probe(&file).unwrap();
+        assert!(matches!(decode(&file, &work(1 << 20)), Err(EngineError::Corrupt(m)) if m.contains("declares")));
+    }
+
+    #[test]
+    fn a_grid_estimate_holds_a_row_of_tiles_and_their_decoders() {
+        let tiles: Vec<_> = TILE_COLOURS.iter().map(|c| tile(*c, 64, 48)).collect();
+        assert_eq!(decoder_bytes(&grid_file(&tiles)).unwrap(), 2 * (64 * 48 * TILE_BYTES_PER_PIXEL + DECODER_BYTES));
+        // A single item's frame fits in the canvas estimate.
+        let single = ravif::Encoder::new().with_speed(10).encode_rgb(ravif::Img::new(&[ravif::RGB8::new(1, 2, 3); 64][..], 8, 8)).unwrap().avif_file;
+        assert_eq!(decoder_bytes(&single).unwrap(), 0);
     }
 
     #[test]
