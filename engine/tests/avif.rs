@@ -272,15 +272,25 @@ fn pixel_cap_comes_from_the_header() {
 }
 
 #[test]
-fn a_lying_ispe_is_stopped_by_the_decoder_limit() {
-    // The header claims 16x16, the AV1 frame is 128x128: rav1d's frame size limit (the work
-    // budget) still holds, and a frame within budget decodes at its real size.
-    let mut b = fixture("hopper.avif");
-    let at = b.windows(4).position(|w| w == b"ispe").unwrap();
-    b[at + 8..at + 12].copy_from_slice(&16u32.to_be_bytes());
-    b[at + 12..at + 16].copy_from_slice(&16u32.to_be_bytes());
-    let opts = RenderOptions { limits: Limits { max_work_pixels: 1_000, ..Limits::default() }, ..RenderOptions::default() };
-    assert!(render(&b, &Transform::parse("f_png").unwrap(), &opts).is_err());
+fn a_frame_of_another_size_than_its_ispe_is_refused() {
+    // hopper.avif's frame is 128x128. Claiming less is refused by rav1d's frame limit (the
+    // header's size, not the work budget) before the frame is allocated; claiming more, once
+    // decoded. Either way the stored size and the memory estimate can never be wrong.
+    let lie = |w: u32, h: u32| {
+        let mut b = fixture("hopper.avif");
+        let at = b.windows(4).position(|w| w == b"ispe").unwrap();
+        b[at + 8..at + 12].copy_from_slice(&w.to_be_bytes());
+        b[at + 12..at + 16].copy_from_slice(&h.to_be_bytes());
+        b
+    };
+    for (w, h) in [(16, 16), (1, 1), (128, 127), (200, 200), (128, 129)] {
+        let b = lie(w, h);
+        assert_eq!(probe(&b).map(|i| (i.width, i.height)), Ok((w, h)), "the header alone is consistent");
+        match render(&b, &Transform::parse("f_png").unwrap(), &RenderOptions::default()) {
+            Err(EngineError::Corrupt(m)) => assert!(m.contains("ispe") && m.contains(&format!("{w}x{h}")), "{m}"),
+            other => panic!("{w}x{h}: {:?}", other.map(|r| (r.width, r.height))),
+        }
+    }
 }
 
 #[test]

@@ -59,7 +59,7 @@ static ALLOC: Counting = Counting;
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 /// Peak bytes allocated by the engine while it refuses a seed.
-const MAX_BYTES: usize = 4 << 20;
+const MAX_BYTES: usize = 1 << 20;
 /// CPU time (all threads) the refusal may take; /proc ticks are 10 ms.
 const MAX_CPU_MS: u64 = 300;
 

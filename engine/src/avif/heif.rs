@@ -92,9 +92,9 @@ impl<'a> Reader<'a> {
         self.b.len() - self.at
     }
     /// Refuses a `count` of records of at least `each` bytes that the rest of the box cannot hold,
-    /// before a loop or an allocation trusts it.
+    /// before a loop or an allocation trusts it. (Records of no bytes are bounded by their caller.)
     fn holds(&self, count: u64, each: usize, what: &str) -> Result<(), EngineError> {
-        if count.saturating_mul(each.max(1) as u64) > self.left() as u64 {
+        if count.saturating_mul(each as u64) > self.left() as u64 {
             return Err(corrupt(&format!("{what} declares more entries than its box holds")));
         }
         Ok(())
