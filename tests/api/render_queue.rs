@@ -1,4 +1,4 @@
-//! The render queue drops a queued job once every client waiting for it has hung up (a single-flight joiner keeps it alive), for renders and upload validations alike.
+//! The render queue drops a queued job once every client waiting for it has hung up (a single-flight joiner keeps it alive), for renders and upload validations alike; upload validation runs under the render deadline and work cap.
 use std::io::Write;
 use std::net::{Shutdown, TcpStream};
 use std::time::Duration;
@@ -76,4 +76,26 @@ fn queued_jobs_whose_clients_hung_up_are_dropped_unrun() {
     let again = app.client().get(app.url("/v1/image/w_100,f_png/small")).send().unwrap();
     assert_eq!(again.status(), 200);
     assert_eq!(decode(&again.bytes().unwrap()).width(), 100);
+}
+
+#[test]
+fn upload_validation_has_the_render_work_cap() {
+    // 300x300 decodes to 90,000 pixels: over this server's work cap, so no render of it could ever run.
+    let app = spawn_app_with(&[("IMGCLOUD_RENDER__MAX_WORK_PIXELS", "50000")]);
+    let key = app.api_key(&app.admin());
+    let r = app.upload(&key, quadrants(300, 300, ImageFormat::Png), "q.png", &[("public_id", "wide")]);
+    assert!(r.headers().get("retry-after").is_none(), "the cap is fixed: retrying cannot help");
+    assert!(assert_error(r, 413).contains("pixel budget of 50000"));
+    app.upload_ok(&key, quadrants(200, 200, ImageFormat::Png), "q.png", &[("public_id", "fits")]);
+}
+
+#[test]
+fn upload_validation_has_the_render_deadline() {
+    let app = spawn_app_with(&[("IMGCLOUD_RENDER__TIMEOUT_MS", "1")]);
+    let key = app.api_key(&app.admin());
+    let r = app.upload(&key, noise_png(1500, 1500, 9), "n.png", &[("public_id", "slow")]);
+    assert!(r.headers().get("retry-after").is_some(), "a deadline can be load: worth a retry");
+    let msg = assert_error(r, 503);
+    assert!(msg.contains("validating this upload exceeded its time budget"), "{msg}");
+    assert_eq!(app.client().get(app.url("/v1/assets/slow")).header("Authorization", &key).send().unwrap().status(), 404, "nothing stored");
 }
