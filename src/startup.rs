@@ -231,6 +231,9 @@ pub fn build(mut settings: Settings, metrics: Option<metrics_exporter_prometheus
     .shutdown_timeout(settings.server.shutdown_timeout_secs)
     .client_request_timeout(std::time::Duration::from_secs(settings.server.header_read_timeout_secs))
     .client_disconnect_timeout(std::time::Duration::from_secs(settings.server.header_read_timeout_secs))
+    // A client that closes its side while we work has gone: the handler is dropped with the
+    // connection, and with it its reply channel, so the render queue skips its job unrun.
+    .h1_allow_half_closed(false)
     .listen(listener)
     .map_err(|e| e.to_string())?;
     if settings.server.workers > 0 {

@@ -55,6 +55,14 @@ impl DomainError {
             (E::Transform(t), _) => t.into(),
             (e @ (E::TooManyPixels { .. } | E::TooManyFrames { .. } | E::TooComplex(_)), Stage::Upload) => DomainError::TooLarge(e.to_string()),
             (E::Unsupported(m), Stage::Upload) => DomainError::Unsupported(m),
+            // Validation runs under the render's work cap: an original whose decode is over it
+            // could never be rendered here, so it is too large for this server.
+            (e @ E::PixelBudget(_), Stage::Upload) => DomainError::TooLarge(format!("{e}; this server cannot decode an image this large")),
+            // The render deadline, checked inside the decode: load or a file built to be slow. Not
+            // stored; the client may retry when the server is quieter (and is charged for the time).
+            (E::Deadline(ms), Stage::Upload) => {
+                DomainError::Overloaded { message: format!("validating this upload exceeded its time budget of {ms} ms"), retry_after: 1 }
+            }
             // A file we cannot decode or re-encode at upload is refused, never stored.
             (e, Stage::Upload) => DomainError::Unsupported(e.to_string()),
             // Budgets are fixed per server: repeating the request can never succeed, so it is the
@@ -111,7 +119,7 @@ mod tests {
     fn budgets_are_permanent_at_render_and_size_at_upload() {
         let budget = EngineError::PixelBudget(1000);
         assert!(matches!(DomainError::from_engine(budget.clone(), RENDER), DomainError::Invalid(m) if m.contains("pixel budget")));
-        assert!(matches!(DomainError::from_engine(budget, Stage::Upload), DomainError::Unsupported(_)));
+        assert!(matches!(DomainError::from_engine(budget, Stage::Upload), DomainError::TooLarge(m) if m.contains("pixel budget")));
         let big = EngineError::TooManyPixels { width: 10, height: 10, pixels: 100, limit: 50 };
         assert!(matches!(DomainError::from_engine(big.clone(), RENDER), DomainError::Invalid(_)));
         assert!(matches!(DomainError::from_engine(big, Stage::Upload), DomainError::TooLarge(_)));
@@ -124,6 +132,8 @@ mod tests {
     fn deadline_is_overload_with_the_callers_retry_after() {
         let e = DomainError::from_engine(EngineError::Deadline(5), RENDER);
         assert!(matches!(e, DomainError::Overloaded { retry_after: 60, .. }));
+        let e = DomainError::from_engine(EngineError::Deadline(5), Stage::Upload);
+        assert!(matches!(e, DomainError::Overloaded { retry_after: 1, ref message } if message.contains("validating this upload")), "{e:?}");
     }
 
     #[test]

@@ -1,11 +1,11 @@
-//! Per-client render fairness: each client's cache misses spend render-seconds from a refilling budget, and
-//! at most a few of its heavy misses are queued or running at once, so one client's flood cannot starve the
-//! others. Work-conserving: a client alone with cheap renders is never held back, since nobody waits for it.
+//! Per-client render fairness: each client's cache misses and upload validations spend render-seconds from a
+//! refilling budget, and at most a few of its heavy jobs are queued or running at once, so one client's flood
+//! cannot starve the others. Work-conserving: a client alone with cheap jobs is never held back, since nobody waits for it.
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use imgcloud_engine::{AutoFormat, OutputFormat};
+use imgcloud_engine::{AutoFormat, OutputFormat, SourceInfo};
 
 use crate::cache::RenditionKey;
 use crate::error::DomainError;
@@ -55,6 +55,23 @@ pub fn presumed_heavy(key: &RenditionKey) -> bool {
     avif && (t.q.unwrap_or(0) >= 90 || side > 1200)
 }
 
+/// Header pixels over all frames from which an upload's validation is presumed heavy. Validation
+/// decodes the whole original (a full-size render, but for the encode), so its cost grows with the
+/// pixels the header declares; below this (a phone screenshot, an icon, a thumbnail) it takes tens of
+/// milliseconds, and a lone client may upload as many at once as it likes.
+pub const HEAVY_UPLOAD_PIXELS: u64 = 4_000_000;
+
+/// Whether an upload's validation is presumed to hold a render thread for long (`HEAVY_UPLOAD_PIXELS`).
+pub fn presumed_heavy_upload(info: &SourceInfo) -> bool {
+    u64::from(info.width) * u64::from(info.height) * u64::from(info.frames.max(1)) >= HEAVY_UPLOAD_PIXELS
+}
+
+/// The fairness client of a signed-in user (session or API key): all of its keys and sessions share one budget.
+pub fn client_of_user(user_id: i64) -> String { format!("user:{user_id}") }
+
+/// The fairness client of an anonymous request: its address, as the rate limiter sees it.
+pub fn client_of_ip(ip: &str) -> String { format!("ip:{ip}") }
+
 /// Shared by the HTTP layer (admission) and the render pool (charging, on the ticket's drop).
 #[derive(Clone)]
 pub struct RenderFairness {
@@ -85,7 +102,7 @@ impl RenderFairness {
         c.last = now;
     }
 
-    /// Admits one cache miss of `client` ("user:<id>" or "ip:<addr>"), or says when to retry. The cost is
+    /// Admits one cache miss or upload validation of `client` (`client_of_user`, `client_of_ip`), or says when to retry. The cost is
     /// charged when the render ends (`Ticket::charge`), since only then is it known: a client may go into
     /// debt by one render, and waits it off before its next miss.
     ///
@@ -296,5 +313,15 @@ mod tests {
         assert!(!presumed_heavy(&k("w_1900,f_auto", Some("image/webp"))));
         assert!(!presumed_heavy(&k("w_512,h_512,c_fit,f_avif,q_50", None)));
         assert!(!presumed_heavy(&k("w_4000,f_jpg", None)));
+    }
+
+    #[test]
+    fn an_upload_is_heavy_by_its_header_pixels_over_all_frames() {
+        let info = |width, height, frames| SourceInfo { format: imgcloud_engine::InputFormat::Png, width, height, orientation: 1, has_alpha: false, frames, plays: 0 };
+        assert!(!presumed_heavy_upload(&info(1920, 1080, 1)), "a screenshot");
+        assert!(presumed_heavy_upload(&info(2000, 2000, 1)));
+        assert!(presumed_heavy_upload(&info(6000, 4000, 1)), "a camera photo");
+        assert!(presumed_heavy_upload(&info(500, 500, 16)), "an animation's frames add up");
+        assert!(!presumed_heavy_upload(&info(4, 4, 0)));
     }
 }

@@ -156,8 +156,8 @@ impl FromRequest for Admin {
 /// public image needs none, and a bad key must not turn a delivery into a 401.
 pub async fn render_client(req: &HttpRequest, state: &AppState) -> String {
     match optional_principal(req).await {
-        Ok(Some(p)) => format!("user:{}", p.user.id),
-        _ => format!("ip:{}", client_ip(req, &state.settings.server.proxies)),
+        Ok(Some(p)) => imgcloud_actors::fairness::client_of_user(p.user.id),
+        _ => imgcloud_actors::fairness::client_of_ip(&client_ip(req, &state.settings.server.proxies)),
     }
 }
 

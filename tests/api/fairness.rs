@@ -140,3 +140,63 @@ fn a_lone_client_with_cheap_misses_uses_every_thread_unrefused() {
     }
     assert_eq!(app.metric_sum("render_budget_refused_total"), 0.0);
 }
+
+#[test]
+fn a_flood_of_heavy_uploads_from_one_user_leaves_another_users_upload_and_thumbnail_served() {
+    // Two render threads and a short queue, the per-client cap at its default (half the threads: 1).
+    let app = spawn_app_with(&[
+        ("IMGCLOUD_RENDER__THREADS", "2"),
+        ("IMGCLOUD_RENDER__QUEUE", "2"),
+        ("IMGCLOUD_RENDER__TIMEOUT_MS", "60000"),
+        ("IMGCLOUD_RATE_LIMIT__UPLOAD_PER_IP_PER_MINUTE", "1000"),
+    ]);
+    // User A (the admin's API key) floods; user B is another account on the same address.
+    let a = app.api_key(&app.admin());
+    let b = app.api_key(&app.user("b@test.local"));
+    // Valid and within every limit, but its validation decodes 35 MP of 16-bit pixels: seconds of a thread.
+    let heavy = sixteen_bit_png(7000, 5000);
+
+    let flooders = 8;
+    let answered = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let barrier = Arc::new(Barrier::new(flooders + 1));
+    let handles: Vec<_> = (0..flooders)
+        .map(|i| {
+            let (b, a, heavy, url, answered) = (barrier.clone(), a.clone(), heavy.clone(), app.url("/v1/upload"), answered.clone());
+            std::thread::spawn(move || {
+                let c = reqwest::blocking::Client::builder().timeout(Duration::from_secs(180)).build().unwrap();
+                b.wait();
+                let r = c.post(url).header("Authorization", a).multipart(upload_form(heavy, &format!("heavy{i}.png"), &[])).send().unwrap();
+                answered.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let status = r.status().as_u16();
+                let retry = r.headers().get("retry-after").and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+                let body: Value = r.json().unwrap_or(Value::Null);
+                (status, retry, body["error"].as_str().unwrap_or_default().to_string())
+            })
+        })
+        .collect();
+    barrier.wait();
+    // Whatever A was refused has been answered: then the rest of its flood is what holds the render
+    // threads and the queue (every one of them, before per-client fairness covered uploads).
+    let t0 = Instant::now();
+    while answered.load(std::sync::atomic::Ordering::SeqCst) < flooders - 4 || app.metric_sum("render_queue_depth") < 1.0 {
+        assert!(t0.elapsed() < Duration::from_secs(60), "A's flood never got going");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    // B's upload and its uncached thumbnail are served while A's flood is in progress.
+    let up = app.upload(&b, quadrants(640, 480, ImageFormat::Png), "mine.png", &[("public_id", "mine")]);
+    assert_eq!(up.status(), 201, "B's upload: {:?}", up.text());
+    let thumb = app.client().get(app.url("/v1/image/w_64,h_48,c_fill/mine")).header("Authorization", &b).send().unwrap();
+    assert_eq!(thumb.status(), 200, "B's thumbnail: {:?}", thumb.text());
+    assert_eq!(decode(&thumb.bytes().unwrap()).dimensions(), (64, 48));
+    let b_done = answered.load(std::sync::atomic::Ordering::SeqCst);
+
+    let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert!(b_done < flooders, "B was served while A's flood was still running: {results:?}");
+    // A's uploads beyond its cap are told to come back, with the reason; the rest are stored.
+    let refused: Vec<_> = results.iter().filter(|r| r.0 == 429).collect();
+    assert!(refused.len() >= flooders - 2, "A was barely refused: {results:?}");
+    assert!(refused.iter().all(|r| r.1.is_some_and(|s| s >= 1) && r.2.contains("render budget")), "{refused:?}");
+    assert!(results.iter().all(|r| matches!(r.0, 201 | 429)), "{results:?}");
+    assert!(app.metric_sum("render_budget_refused_total") >= refused.len() as f64);
+}

@@ -248,3 +248,15 @@ pub fn noise_png(w: u32, h: u32, seed: u32) -> Vec<u8> {
         [b[0], b[1], b[2], 255]
     })
 }
+
+/// A 16-bit RGB PNG of `w x h`, mostly flat so it is small on disk but slow to decode.
+pub fn sixteen_bit_png(w: u32, h: u32) -> Vec<u8> {
+    let mut px = vec![0u16; (w * h * 3) as usize];
+    for (i, v) in px.iter_mut().enumerate().step_by(997) {
+        *v = (i % 65_536) as u16;
+    }
+    let img = image::ImageBuffer::<image::Rgb<u16>, _>::from_raw(w, h, px).unwrap();
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb16(img).write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}

@@ -17,6 +17,7 @@ mod animation;
 mod keys;
 mod memory;
 mod purge;
+mod render_queue;
 mod resilience;
 mod security_startup;
 mod security_catalog;

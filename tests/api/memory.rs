@@ -23,18 +23,6 @@ fn huge_canvas_gif() -> Vec<u8> {
     b
 }
 
-/// A 16-bit RGB PNG of `w x h`, mostly flat so it is small on disk.
-fn sixteen_bit_png(w: u32, h: u32) -> Vec<u8> {
-    let mut px = vec![0u16; (w * h * 3) as usize];
-    for (i, v) in px.iter_mut().enumerate().step_by(997) {
-        *v = (i % 65_536) as u16;
-    }
-    let img = image::ImageBuffer::<image::Rgb<u16>, _>::from_raw(w, h, px).unwrap();
-    let mut out = std::io::Cursor::new(Vec::new());
-    image::DynamicImage::ImageRgb16(img).write_to(&mut out, image::ImageFormat::Png).unwrap();
-    out.into_inner()
-}
-
 /// Only the header of a 16-bit RGBA 10000x10000 PNG: within the 100 MP cap, but its decode
 /// (about 1.2 GB) is larger than the whole budget, which the header alone tells.
 fn wider_than_the_budget_png() -> Vec<u8> {

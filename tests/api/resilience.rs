@@ -117,9 +117,12 @@ fn image_ok(app: &TestApp, path: &str) {
 
 #[test]
 fn render_over_its_time_budget_is_a_clean_503() {
-    let app = spawn_app_with(&[("IMGCLOUD_RENDER__TIMEOUT_MS", "1")]);
+    // Stored under the default deadline (upload validation has the render deadline too), then
+    // rendered by a server whose deadline nothing can meet.
+    let app = spawn_app();
     let key = app.api_key(&app.admin());
     app.upload_ok(&key, noise_png(1500, 1500, 9), "n.png", &[("public_id", "slow")]);
+    let app = spawn_in(app.crash(), &[("IMGCLOUD_RENDER__TIMEOUT_MS", "1")]);
     let r = app.client().get(app.url("/v1/image/w_1200,bl_20,f_avif/slow")).send().unwrap();
     assert!(r.headers().get("retry-after").is_some());
     assert!(assert_error(r, 503).contains("budget"));
@@ -128,7 +131,8 @@ fn render_over_its_time_budget_is_a_clean_503() {
 
 #[test]
 fn render_over_its_pixel_budget_is_a_clean_400() {
-    let app = spawn_app_with(&[("IMGCLOUD_RENDER__MAX_WORK_PIXELS", "10000")]);
+    // Room for the original's decode (validated at upload under the same cap), not for the 2000x2000 output.
+    let app = spawn_app_with(&[("IMGCLOUD_RENDER__MAX_WORK_PIXELS", "200000")]);
     let key = app.api_key(&app.admin());
     app.upload_ok(&key, quadrants(300, 300, ImageFormat::Png), "q.png", &[("public_id", "wide")]);
     let r = app.client().get(app.url("/v1/image/w_2000,h_2000,c_fill/wide")).send().unwrap();

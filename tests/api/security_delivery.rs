@@ -112,9 +112,11 @@ fn signed_urls_die_with_the_original_they_were_signed_for() {
 
 #[test]
 fn a_transform_over_the_pixel_budget_is_a_client_error_without_retry_after() {
-    let app = spawn_app_with(&[("IMGCLOUD_RENDER__MAX_WORK_PIXELS", "1000")]);
+    // Stored under the default cap (upload validation decodes under the same cap), rendered under a tighter one.
+    let app = spawn_app();
     let key = app.api_key(&app.admin());
     app.upload_ok(&key, quadrants(100, 100, ImageFormat::Png), "q.png", &[("public_id", "p")]);
+    let app = spawn_in(app.crash(), &[("IMGCLOUD_RENDER__MAX_WORK_PIXELS", "1000")]);
     for _ in 0..2 {
         let r = get_with(&app, "/v1/image/w_50/p", &[]);
         assert!(r.headers().get("retry-after").is_none(), "retrying can never help");
@@ -126,9 +128,11 @@ fn a_transform_over_the_pixel_budget_is_a_client_error_without_retry_after() {
 
 #[test]
 fn a_render_past_its_deadline_is_remembered_not_rerun() {
-    let app = spawn_app_with(&[("IMGCLOUD_RENDER__TIMEOUT_MS", "1")]);
+    // Stored under the default deadline (upload validation has the render deadline too), rendered under 1 ms.
+    let app = spawn_app();
     let key = app.api_key(&app.admin());
     app.upload_ok(&key, noise_png(1200, 900, 7), "n.png", &[("public_id", "n")]);
+    let app = spawn_in(app.crash(), &[("IMGCLOUD_RENDER__TIMEOUT_MS", "1")]);
     for attempt in 0..3 {
         let r = get_with(&app, "/v1/image/w_300/n", &[]);
         let retry_after: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();

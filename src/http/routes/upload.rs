@@ -1,4 +1,4 @@
-//! POST /v1/upload: streams the multipart form under the size cap, has the render pool validate the file, then hands it to the catalog actor.
+//! POST /v1/upload: streams the multipart form under the size cap, has the render queue validate the file, then hands it to the catalog actor.
 use std::cell::Cell;
 use std::rc::Rc;
 
@@ -8,6 +8,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::{StreamExt, TryStreamExt};
 use imgcloud_actors::catalog::{StoreUpload, UploadForm};
+use imgcloud_actors::fairness::client_of_user;
 use imgcloud_actors::render::Validate;
 use imgcloud_actors::DomainError;
 
@@ -102,8 +103,9 @@ pub async fn upload(
     if bytes.is_empty() {
         return Err(ApiError(DomainError::Unsupported("the uploaded file is empty".into())));
     }
-    // The full decode runs on the render pool, under its queue bound and memory budget.
-    let rx = state.render.send(Validate { bytes }).await??;
+    // The full decode is a render-queue job: bounded, charged to the uploader, under the memory budget
+    // and the render deadline. Dropping `rx` (the client went away) lets the queue skip it.
+    let rx = state.render.send(Validate { bytes, client: Some(client_of_user(p.user.id)) }).await??;
     let image = rx.await.map_err(|_| ApiError(DomainError::Internal("render worker went away".into())))??;
     let stored = ask("catalog", &state.catalog, StoreUpload { owner: p.user, image, form: f }).await?;
     if let Some(old) = &stored.replaced {
