@@ -210,7 +210,7 @@ impl OutboxStore {
     /// The oldest pending row of each due endpoint that `skip(endpoint, owner)` lets through, at most
     /// `limit`, reading at most `scan` endpoints. Only an endpoint's oldest row is ever attempted, so
     /// each endpoint gets its events in order, and a backlog is replayed in order once it is back.
-    pub fn due_webhooks(&self, now: i64, scan: usize, limit: usize, skip: impl Fn(&str, i64) -> bool) -> DomainResult<Vec<OutboxRow>> {
+    pub fn due_webhooks(&self, now: i64, scan: usize, limit: usize, mut skip: impl FnMut(&str, i64) -> bool) -> DomainResult<Vec<OutboxRow>> {
         if limit == 0 {
             return Ok(Vec::new());
         }

@@ -109,8 +109,15 @@ impl Worker {
             // The webhook lane: one row per endpoint at a time, at most `per_owner` per owner.
             let room = cfg.concurrency.max(1).saturating_sub(lanes.endpoints.len());
             let scan = room + lanes.endpoints.len() + MAX_PER_OWNER as usize * (lanes.endpoints.len() / per_owner + 1);
+            // Counted as they are picked: one read can return several endpoints of one owner.
+            let mut picked: HashMap<i64, usize> = HashMap::new();
             let hooks = self.outbox.due_webhooks(now, scan, room, |e, owner| {
-                lanes.endpoints.contains_key(e) || lanes.owners.get(&owner).is_some_and(|n| *n >= per_owner)
+                let n = picked.entry(owner).or_insert_with(|| lanes.owners.get(&owner).copied().unwrap_or(0));
+                let skip = lanes.endpoints.contains_key(e) || *n >= per_owner;
+                if !skip {
+                    *n += 1;
+                }
+                skip
             });
             for rows in [purges, hooks] {
                 match rows {
