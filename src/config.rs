@@ -75,6 +75,7 @@ pub struct RateLimitConfig {
     pub login_per_email_per_minute: u32,
     pub upload_per_ip_per_minute: u32,
     pub change_password_per_user_per_minute: u32,
+    pub catalog_writes_per_principal_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -130,12 +131,19 @@ pub struct OutboxConfig {
     pub max_attempts: u32,
     pub poll_ms: u64,
     pub concurrency: usize,
+    pub purge_concurrency: usize,
+    pub checkpoint_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct WebhooksConfig {
     pub allow_private_targets: bool,
     pub timeout_secs: u64,
+    pub connect_timeout_ms: u64,
+    pub max_in_flight_per_owner: usize,
+    pub max_pending_per_endpoint: u32,
+    pub disable_after_failures: u32,
+    pub disable_after_secs: u64,
 }
 
 #[derive(Clone, Deserialize)]

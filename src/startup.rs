@@ -38,6 +38,7 @@ pub fn open_data_dir(settings: &Settings) -> anyhow_like::Result<DataDir> {
     // Password threads hold a connection only around their queries, never across bcrypt.
     let pool_size = (settings.server.db_threads as u32 + 2).max(4) + settings.auth.password_threads as u32;
     let pool = db::open(&dir.join("imgcloud.sqlite"), pool_size).map_err(|e| e.to_string())?;
+    imgcloud_actors::outbox::set_max_pending_per_endpoint(settings.webhooks.max_pending_per_endpoint);
     let auth = AuthStore::new(
         pool.clone(),
         AuthSettings { bcrypt_cost: settings.auth.bcrypt_cost, session_ttl_secs: settings.auth.session_ttl() },
@@ -133,6 +134,9 @@ pub fn build(mut settings: Settings, metrics: Option<metrics_exporter_prometheus
     let catalog = SyncArbiter::start(threads, move || CatalogActor(catalog_store.clone()));
     let webhook_store = data.webhooks.clone();
     let webhooks = SyncArbiter::start(1, move || WebhookActor(webhook_store.clone()));
+    if settings.outbox.checkpoint_secs > 0 {
+        db::spawn_checkpointer(data.pool.clone(), std::time::Duration::from_secs(settings.outbox.checkpoint_secs)).map_err(|e| format!("wal checkpoint thread: {e}"))?;
+    }
     // Rows left by the previous run (a crash, a CDN outage) are delivered from the first poll on.
     Worker {
         outbox: data.outbox.clone(),

@@ -66,6 +66,14 @@ pub struct Endpoint {
     pub created_at: String,
     /// The owner's user id.
     pub owner: i64,
+    /// false once deliveries stopped (sustained failure, a full backlog, or its owner's PATCH); a PATCH
+    /// with `"enabled": true` turns it back on.
+    pub enabled: bool,
+    /// Why and when it was disabled; both null while enabled.
+    pub disabled_reason: Option<String>,
+    pub disabled_at: Option<String>,
+    /// Events waiting for delivery to it.
+    pub pending: i64,
 }
 
 /// A just-created endpoint: the only reply that carries its secret.
@@ -88,7 +96,7 @@ pub const MAX_URL_LEN: usize = 2048;
 /// Endpoints one user may register; each event fans out to every one of them inside the change's transaction.
 pub const MAX_PER_OWNER: i64 = 20;
 
-const COLS: &str = "id, url, events, created_at, owner_id";
+const COLS: &str = "id, url, events, created_at, owner_id, disabled_reason, disabled_at, pending";
 
 fn endpoint_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Endpoint> {
     let events: String = r.get(2)?;
@@ -98,7 +106,29 @@ fn endpoint_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Endpoint> {
         events: events.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect(),
         created_at: r.get(3)?,
         owner: r.get(4)?,
+        enabled: r.get::<_, Option<String>>(5)?.is_none(),
+        disabled_reason: r.get(5)?,
+        disabled_at: r.get(6)?,
+        pending: r.get(7)?,
     })
+}
+
+/// Stops deliveries to an endpoint, inside the caller's transaction: no new rows are written for it
+/// and its pending rows are dropped (so a dead receiver holds no disk), and `reason` is what its
+/// owner is shown. An endpoint already disabled keeps its first reason.
+pub(crate) fn disable(tx: &rusqlite::Connection, id: &str, reason: &str) -> DomainResult<()> {
+    let dropped = tx.execute("DELETE FROM outbox WHERE kind = 'webhook' AND target = ?1 AND state = 'pending'", [id])?;
+    let reason = if dropped > 0 { format!("{reason}; {dropped} undelivered events were dropped") } else { reason.to_string() };
+    let reason: String = reason.chars().take(700).collect();
+    let changed = tx.execute(
+        "UPDATE webhook_endpoints SET disabled_reason = ?2, disabled_at = ?3, failures = 0, failing_since_ms = NULL \
+         WHERE id = ?1 AND disabled_reason IS NULL",
+        params![id, reason, now_rfc3339()],
+    )?;
+    if changed > 0 {
+        tracing::warn!("webhook endpoint {id} disabled: {reason}");
+    }
+    Ok(())
 }
 
 /// A `whsec_` secret: 32 random bytes, base64 (the Standard Webhooks form, 24 to 64 bytes of key).
@@ -121,6 +151,15 @@ pub fn sign(secret: &str, msg_id: &str, timestamp: i64, body: &[u8]) -> DomainRe
     mac.update(b".");
     mac.update(body);
     Ok(format!("v1,{}", base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())))
+}
+
+/// Checks that `caller` may manage endpoint `id`; a missing one and someone else's answer alike.
+fn owned(tx: &rusqlite::Connection, caller: &User, id: &str) -> DomainResult<()> {
+    let owner: Option<i64> = tx.query_row("SELECT owner_id FROM webhook_endpoints WHERE id = ?1", [id], |r| r.get(0)).optional()?;
+    match owner {
+        Some(o) if o == caller.id || caller.is_admin() => Ok(()),
+        _ => Err(DomainError::NotFound(format!("webhook '{}'", id.chars().take(64).collect::<String>()))),
+    }
 }
 
 #[derive(Clone)]
@@ -171,15 +210,30 @@ impl WebhookStore {
     pub fn delete(&self, caller: &User, id: &str) -> DomainResult<()> {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let owner: Option<i64> = tx.query_row("SELECT owner_id FROM webhook_endpoints WHERE id = ?1", [id], |r| r.get(0)).optional()?;
-        match owner {
-            Some(o) if o == caller.id || caller.is_admin() => {}
-            _ => return Err(DomainError::NotFound(format!("webhook '{}'", id.chars().take(64).collect::<String>()))),
-        }
-        tx.execute("DELETE FROM outbox WHERE kind = 'webhook' AND target = ?1", [id])?;
+        owned(&tx, caller, id)?;
+        // The endpoint's rows go with it (trigger webhook_endpoints_gone, migrations/0006).
         tx.execute("DELETE FROM webhook_endpoints WHERE id = ?1", [id])?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// Turns deliveries to an endpoint on again (from the next event on, after a clean slate) or off.
+    /// Someone else's endpoint answers as a missing one (admins may change any).
+    pub fn set_enabled(&self, caller: &User, id: &str, enabled: bool) -> DomainResult<Endpoint> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        owned(&tx, caller, id)?;
+        if enabled {
+            tx.execute(
+                "UPDATE webhook_endpoints SET disabled_reason = NULL, disabled_at = NULL, failures = 0, failing_since_ms = NULL, next_attempt_ms = 0 WHERE id = ?1",
+                [id],
+            )?;
+        } else {
+            disable(&tx, id, "disabled by a PATCH")?;
+        }
+        let endpoint = tx.query_row(&format!("SELECT {COLS} FROM webhook_endpoints WHERE id = ?1"), [id], endpoint_from_row)?;
+        tx.commit()?;
+        Ok(endpoint)
     }
 
     /// Where and with which secret to deliver; `None` once the endpoint is gone.
@@ -201,6 +255,7 @@ crate::store_messages! { WebhookActor;
     CreateEndpoint { owner: User, url: String, events: Vec<String> } -> CreatedEndpoint => |s, m| s.create(&m.owner, &m.url, &m.events);
     ListEndpoints { caller: User } -> Vec<Endpoint> => |s, m| s.list(&m.caller);
     DeleteEndpoint { caller: User, id: String } -> () => |s, m| s.delete(&m.caller, &m.id);
+    SetEndpointEnabled { caller: User, id: String, enabled: bool } -> Endpoint => |s, m| s.set_enabled(&m.caller, &m.id, m.enabled);
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ import * as loginView from './js/views/login.js';
 import * as libraryView from './js/views/library.js';
 import * as assetView from './js/views/asset.js';
 import * as keysView from './js/views/keys.js';
+import * as webhooksView from './js/views/webhooks.js';
 import * as usageView from './js/views/usage.js';
 import * as usersView from './js/views/users.js';
 import * as accountView from './js/views/account.js';
@@ -16,6 +17,7 @@ route('/login', loginView);
 route('/', libraryView);
 route('/assets/*', assetView);
 route('/keys', keysView);
+route('/webhooks', webhooksView);
 route('/usage', usageView);
 route('/users', usersView);
 route('/account', accountView);
@@ -23,6 +25,7 @@ route('/account', accountView);
 const NAV = [
   { path: '/', label: 'Library' },
   { path: '/keys', label: 'API keys' },
+  { path: '/webhooks', label: 'Webhooks' },
   { path: '/usage', label: 'Usage' },
   { path: '/users', label: 'Users', admin: true },
   { path: '/account', label: 'Account' },

@@ -377,3 +377,42 @@ test('library: a parent folder with sub-folders, tags, visibility, prefix search
     await server.stop();
   }
 });
+
+test('webhooks: a disabled endpoint shows why, and can be turned back on', { timeout: 60000 }, async () => {
+  const server = await h.startServer({
+    IMGCLOUD_WEBHOOKS__ALLOW_PRIVATE_TARGETS: 'true',
+    IMGCLOUD_WEBHOOKS__DISABLE_AFTER_FAILURES: '1',
+    IMGCLOUD_WEBHOOKS__DISABLE_AFTER_SECS: '0',
+  });
+  const { base } = server;
+  try {
+    const cookie = await h.apiLogin(base, h.ADMIN_EMAIL, h.ADMIN_PASSWORD);
+    const headers = { cookie, origin: base, 'content-type': 'application/json' };
+    // Port 9 (discard) has no listener here: every delivery is refused.
+    const res = await fetch(`${base}/v1/webhooks`, { method: 'POST', headers, body: JSON.stringify({ url: 'http://127.0.0.1:9/dead' }) });
+    assert.equal(res.status, 201, await res.clone().text());
+    await h.apiUpload(base, cookie, { public_id: 'hooked' });
+    let hook;
+    for (let i = 0; i < 100; i += 1) {
+      ({ webhooks: [hook] } = await (await fetch(`${base}/v1/webhooks`, { headers: { cookie } })).json());
+      if (!hook.enabled) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(hook.enabled, false);
+
+    const P = await h.openPage(browser, base, 'webhooks');
+    await signIn(P);
+    await P.page.getByRole('link', { name: 'Webhooks' }).click();
+    await P.page.getByRole('heading', { name: 'Webhooks', level: 1 }).waitFor();
+    const row = P.page.locator(`tr[data-webhook-id="${hook.id}"]`);
+    await row.getByText('Disabled').waitFor();
+    assert.equal((await row.locator('.disabled-reason').textContent()).trim(), hook.disabled_reason);
+    assert.match(hook.disabled_reason, /consecutive deliveries failed/);
+    await P.checkPage('webhooks-disabled');
+    await row.getByRole('button', { name: /Re-enable/ }).click();
+    await row.getByText('Active').waitFor();
+    await P.context.close();
+  } finally {
+    await server.stop();
+  }
+});

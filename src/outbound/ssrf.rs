@@ -58,7 +58,8 @@ fn v6_forbidden(a: Ipv6Addr) -> bool {
         || (s[0] & 0xffc0) == 0xfec0   // deprecated site-local fec0::/10
         || (s[0] & 0xfe00) == 0xfc00   // unique-local fc00::/7
         || s[..6] == [0; 6]             // IPv4-compatible ::a.b.c.d (deprecated), :: and ::1 included
-        || (s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] && v4_forbidden(v4_of(s[6], s[7]))) // NAT64
+        || (s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] && v4_forbidden(v4_of(s[6], s[7]))) // NAT64 well-known prefix
+        || s[..3] == [0x64, 0xff9b, 1]  // RFC 8215 local-use NAT64 64:ff9b:1::/48: a translator of the operator's choosing, any embedding
         || (s[..6] == [0, 0, 0, 0, 0xffff, 0] && v4_forbidden(v4_of(s[6], s[7]))) // IPv4-translated (SIIT) ::ffff:0:a.b.c.d
 }
 
@@ -71,10 +72,12 @@ pub fn is_forbidden(ip: IpAddr) -> bool {
     }
 }
 
-fn refused(what: &str) -> DomainError {
-    DomainError::Invalid(format!(
-        "webhook url {what}: loopback, private, link-local and metadata addresses are refused (webhooks.allow_private_targets)"
-    ))
+/// The one refusal, whatever the host resolved to: naming the address (or which rule it broke)
+/// would turn registration into a probe of the server's DNS and network.
+fn refused() -> DomainError {
+    DomainError::Invalid(
+        "webhook url target is not allowed: loopback, private, link-local and metadata addresses are refused (webhooks.allow_private_targets)".into(),
+    )
 }
 
 /// The URL rules that need no DNS: http or https, a host, no credentials, a bounded length.
@@ -107,7 +110,7 @@ pub async fn resolve_checked(u: &Url, allow_private: bool) -> Result<(Option<Str
             let d = d.to_string();
             let bare = d.trim_end_matches('.').to_ascii_lowercase();
             if !allow_private && METADATA_HOSTS.contains(&bare.as_str()) {
-                return Err(refused(&format!("host '{d}' is a metadata service")));
+                return Err(refused());
             }
             let addrs: Vec<SocketAddr> = tokio::net::lookup_host((d.as_str(), port))
                 .await
@@ -121,8 +124,8 @@ pub async fn resolve_checked(u: &Url, allow_private: bool) -> Result<(Option<Str
         None => return Err(DomainError::Invalid("url must name a host".into())),
     };
     if !allow_private {
-        if let Some(bad) = addrs.iter().find(|a| is_forbidden(a.ip())) {
-            return Err(refused(&format!("resolves to {}", bad.ip())));
+        if addrs.iter().any(|a| is_forbidden(a.ip())) {
+            return Err(refused());
         }
     }
     Ok((name, addrs))
@@ -150,6 +153,7 @@ mod tests {
             "100.64.0.1", "100.127.255.255", "0.0.0.0", "0.1.2.3", "255.255.255.255", "224.0.0.1", "192.0.0.1", "198.18.0.1", "240.0.0.1",
             "::1", "::", "fe80::1", "febf::1", "fc00::1", "fd12:3456::1", "ff02::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1",
             "::ffff:169.254.169.254", "::127.0.0.1", "64:ff9b::a00:1", "fec0::1",
+            "64:ff9b:1::7f00:1", "64:ff9b:1::a9fe:a9fe", "64:ff9b:1:ffff::808:808", "64:ff9b:1::",
         ] {
             assert!(is_forbidden(ip(bad)), "{bad} must be refused");
         }
@@ -200,5 +204,7 @@ mod tests {
             assert!(check_target(bad, false).await.is_err(), "{bad}");
             assert!(check_target(bad, true).await.is_ok(), "{bad} with allow_private_targets");
         }
+        let msg = check_target("http://localhost/", false).await.unwrap_err().to_string();
+        assert!(msg.contains("not allowed") && !msg.contains("127.0.0.1") && !msg.contains("::1"), "{msg}");
     }
 }

@@ -5,12 +5,20 @@ use imgcloud_actors::webhooks::{sign, DeliveryTarget};
 
 use super::ssrf;
 
+/// How long one delivery may take: `connect` to open the connection (short, so an address that
+/// drops SYNs frees its slot quickly), `total` for all of it.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    pub connect: Duration,
+    pub total: Duration,
+}
+
 /// Sends `body` to the endpoint; any 2xx is success. Redirects are failures, never followed.
-pub async fn deliver(target: &DeliveryTarget, msg_id: &str, body: String, allow_private: bool, timeout: Duration) -> Result<(), String> {
+pub async fn deliver(target: &DeliveryTarget, msg_id: &str, body: String, allow_private: bool, timeouts: Timeouts) -> Result<(), String> {
     let url = ssrf::parse_target(&target.url).map_err(|e| e.to_string())?;
     // Resolved and checked now, not at registration: DNS may have changed since (rebinding).
     let (host, addrs) = ssrf::resolve_checked(&url, allow_private).await.map_err(|e| e.to_string())?;
-    let mut client = reqwest::Client::builder().timeout(timeout).redirect(reqwest::redirect::Policy::none()).no_proxy();
+    let mut client = reqwest::Client::builder().connect_timeout(timeouts.connect).timeout(timeouts.total).redirect(reqwest::redirect::Policy::none()).no_proxy();
     if let Some(h) = &host {
         // The connection goes to the addresses just checked, whatever a second lookup would say.
         client = client.resolve_to_addrs(h, &addrs);

@@ -16,6 +16,7 @@ mod formats;
 mod animation;
 mod keys;
 mod memory;
+mod outbox_limits;
 mod purge;
 mod render_queue;
 mod resilience;

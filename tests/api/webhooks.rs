@@ -158,6 +158,27 @@ fn private_loopback_and_metadata_targets_are_refused_by_default() {
     assert_eq!(c.get(app.url("/v1/webhooks")).send().unwrap().json::<Value>().unwrap()["webhooks"], json!([]));
 }
 
+/// RFC 8215's local-use NAT64 prefix reaches whatever the operator's translator maps it to
+/// (loopback, the metadata address), so the whole /48 is refused; and no refusal names the address a
+/// host resolved to, which would make registration a probe of the server's DNS.
+#[test]
+fn local_use_nat64_is_refused_and_refusals_do_not_echo_the_resolved_address() {
+    let app = spawn_app();
+    let c = app.admin();
+    for url in ["http://[64:ff9b:1::7f00:1]/", "http://[64:ff9b:1::a9fe:a9fe]/latest/meta-data/", "http://[64:ff9b:1:ffff::808:808]/"] {
+        let msg = assert_error(c.post(app.url("/v1/webhooks")).json(&json!({ "url": url })).send().unwrap(), 400);
+        assert!(msg.contains("not allowed"), "{url}: {msg}");
+    }
+    for (url, addrs) in [("http://localhost:8080/", &["127.0.0.1", "::1"][..]), ("http://10.1.2.3/", &["10.1.2.3"][..])] {
+        let msg = assert_error(c.post(app.url("/v1/webhooks")).json(&json!({ "url": url })).send().unwrap(), 400);
+        assert!(msg.contains("not allowed"), "{url}: {msg}");
+        for a in addrs {
+            assert!(!msg.contains(a), "{url}: the refusal names the address {a}: {msg}");
+        }
+    }
+    assert_eq!(c.get(app.url("/v1/webhooks")).send().unwrap().json::<Value>().unwrap()["webhooks"], json!([]));
+}
+
 #[test]
 fn the_delivery_checks_the_target_again() {
     let stub = Stub::start();
@@ -201,7 +222,7 @@ fn a_named_endpoint_that_resolves_to_loopback_is_refused_at_delivery() {
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     loop {
         let log = std::fs::read_to_string(app.dir.path().join("server.log")).unwrap_or_default();
-        if log.lines().any(|l| l.contains("webhook url resolves to") && l.contains("allow_private_targets")) {
+        if log.lines().any(|l| l.contains("webhook url target is not allowed") && l.contains("allow_private_targets")) {
             break;
         }
         assert!(std::time::Instant::now() < deadline, "the refusal is logged with its reason:\n{log}");

@@ -91,12 +91,19 @@ pub struct PatchBody {
     visibility: Option<String>,
 }
 
+/// Catalog writes (PATCH, DELETE) per signed-in user: each one fans out to every subscribed webhook
+/// endpoint in its transaction, so their rate is what bounds the outbox's growth. 429 with Retry-After.
+async fn write_limit(state: &AppState, user_id: i64) -> ApiResult<()> {
+    state.rate_limit(vec![(format!("catalog-write-user:{user_id}"), state.settings.rate_limit.catalog_writes_per_principal_per_minute)]).await
+}
+
 pub async fn patch(
     Authenticated(p): Authenticated,
     state: web::Data<AppState>,
     id: web::Path<String>,
     body: web::Json<PatchBody>,
 ) -> ApiResult<HttpResponse> {
+    write_limit(&state, p.user.id).await?;
     let b = body.into_inner();
     let tags = match b.tags {
         None => None,
@@ -109,6 +116,7 @@ pub async fn patch(
 }
 
 pub async fn delete(Authenticated(p): Authenticated, state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    write_limit(&state, p.user.id).await?;
     let key = ask("catalog", &state.catalog, DeleteAsset { caller: p.user, public_id: id.into_inner() }).await?;
     state.purge_renditions(&key);
     Ok(HttpResponse::NoContent().finish())

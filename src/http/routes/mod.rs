@@ -56,7 +56,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, debug_routes: bool) {
         .service(Endpoint::new("/v1/folders").get(assets::folders).done())
         .service(Endpoint::new("/v1/tags").get(assets::tags).done())
         .service(Endpoint::new("/v1/webhooks").get(webhooks::list).post(webhooks::create).done())
-        .service(Endpoint::new("/v1/webhooks/{id}").delete(webhooks::delete).done())
+        .service(Endpoint::new("/v1/webhooks/{id}").patch(webhooks::patch).delete(webhooks::delete).done())
         .service(Endpoint::new("/").get(dashboard::to_dashboard).done())
         .service(Endpoint::new("/dashboard").get(dashboard::add_slash).done())
         .service(Endpoint::new("/dashboard/{tail:.*}").get(dashboard::file).done());

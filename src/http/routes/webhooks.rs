@@ -1,6 +1,6 @@
-//! /v1/webhooks: register, list and remove webhook endpoints (owner-scoped; an admin sees and removes all).
+//! /v1/webhooks: register, list, enable or disable, and remove webhook endpoints (owner-scoped; an admin sees and changes all).
 use actix_web::{web, HttpResponse};
-use imgcloud_actors::webhooks::{CreateEndpoint, DeleteEndpoint, ListEndpoints};
+use imgcloud_actors::webhooks::{CreateEndpoint, DeleteEndpoint, ListEndpoints, SetEndpointEnabled};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -28,6 +28,18 @@ pub async fn create(Authenticated(p): Authenticated, state: web::Data<AppState>,
 pub async fn list(Authenticated(p): Authenticated, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let list = ask("webhooks", &state.webhooks, ListEndpoints { caller: p.user }).await?;
     Ok(HttpResponse::Ok().json(json!({ "webhooks": list })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatchBody {
+    enabled: bool,
+}
+
+/// `{"enabled": true}` turns a disabled endpoint back on (it gets events from then on); `false` stops it.
+pub async fn patch(Authenticated(p): Authenticated, state: web::Data<AppState>, id: web::Path<String>, body: web::Json<PatchBody>) -> ApiResult<HttpResponse> {
+    let endpoint = ask("webhooks", &state.webhooks, SetEndpointEnabled { caller: p.user, id: id.into_inner(), enabled: body.enabled }).await?;
+    Ok(HttpResponse::Ok().json(endpoint))
 }
 
 pub async fn delete(Authenticated(p): Authenticated, state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<HttpResponse> {
