@@ -26,6 +26,10 @@ pub struct ServerSettings {
     pub listen: String,
     pub data_dir: PathBuf,
     pub public_url: String,
+    /// `public_url` was set, not filled in from the bound address: the CSRF check then accepts that
+    /// origin alone (`http::extract::same_origin`).
+    #[serde(skip)]
+    pub public_url_configured: bool,
     pub workers: usize,
     pub trusted_proxy: bool,
     /// Address ranges (CIDR or bare IP) of the proxies in front of us; see `TrustedProxies::from_config`.
@@ -40,6 +44,7 @@ pub struct ServerSettings {
     pub body_read_timeout_secs: u64,
     pub metrics_listen: String,
     pub access_log: bool,
+    pub usage_flush_secs: u64,
 }
 
 #[derive(Clone, Deserialize)]
@@ -265,6 +270,7 @@ impl Settings {
         s.server.proxies = TrustedProxies::from_config(s.server.trusted_proxy, &s.server.trusted_proxies).map_err(config::ConfigError::Message)?;
         // An empty public_url is filled in by startup from the address actually bound (port 0 included).
         s.server.public_url = s.server.public_url.trim_end_matches('/').to_string();
+        s.server.public_url_configured = !s.server.public_url.is_empty();
         s.delivery.tag_headers = s
             .delivery
             .cache_tag_headers

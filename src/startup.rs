@@ -200,10 +200,11 @@ pub fn build(mut settings: Settings, metrics: Option<metrics_exporter_prometheus
             }
         });
     }
-    // Delivery counters reach the database every 2 s: a crash loses at most that much.
+    // Delivery counters reach the database every `usage_flush_secs`: a crash loses at most that much.
     let flusher = state.clone();
+    let every = std::time::Duration::from_secs(settings.server.usage_flush_secs.max(1));
     actix_web::rt::spawn(async move {
-        let mut tick = actix_web::rt::time::interval(std::time::Duration::from_secs(2));
+        let mut tick = actix_web::rt::time::interval(every);
         loop {
             tick.tick().await;
             flusher.flush_usage().await;

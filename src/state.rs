@@ -74,8 +74,10 @@ impl AppState {
         if counts.is_empty() {
             return;
         }
-        if ask("catalog", &self.catalog, AddUsage { counts: counts.clone() }).await.is_err() {
-            self.usage.restore(counts);
+        match ask("catalog", &self.catalog, AddUsage { counts: counts.clone() }).await {
+            Ok(0) => {}
+            Ok(dropped) => tracing::info!("dropped the delivery counts of {dropped} deleted user(s)"),
+            Err(_) => self.usage.restore(counts),
         }
     }
 }

@@ -18,7 +18,7 @@ use crate::db::{Conn, Pool};
 use crate::domain::{now_rfc3339, now_unix, User};
 use crate::error::{DomainError, DomainResult};
 use crate::outbox::{self, OutboxSignal};
-use crate::public_id::{parse_tags, Folder, PublicId};
+use crate::public_id::{parse_tags, split_version, Folder, PublicId};
 use crate::webhooks::Event;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -129,6 +129,38 @@ fn may_store(caller: &User, public_id: &PublicId, existing: Option<i64>, overwri
         }
         Some(_) => Ok(()),
     }
+}
+
+/// Refuses a new public_id that would make one of another owner's URLs read differently (a
+/// delivery path `v<N>/<rest>` is version N of `<rest>` while `<rest>` exists, else the asset
+/// `v<N>/<rest>`: see `resolve` in routes/image.rs). Either way round: `v1/logo` while someone
+/// else owns `logo`, or `logo` while someone else owns `v1/logo` (any version number). The same
+/// owner may hold both; their `url`s name the version (`public_id::url_needs_version`).
+fn refuse_cross_owner_shadow(conn: &rusqlite::Connection, caller: &User, public_id: &PublicId) -> DomainResult<()> {
+    let id = public_id.as_str();
+    let other_owner = |name: &str| -> DomainResult<bool> {
+        let owner: Option<i64> = conn.query_row("SELECT owner_id FROM assets WHERE public_id = ?1", [name], |r| r.get(0)).optional()?;
+        Ok(owner.is_some_and(|o| o != caller.id))
+    };
+    if let Some((version, rest)) = split_version(id) {
+        if other_owner(rest)? {
+            return Err(DomainError::Conflict(format!(
+                "public_id '{id}' is refused: its URL /v1/image/{id} reads as version {version} of '{rest}', another user's asset; choose another public_id"
+            )));
+        }
+    }
+    // Ids starting with `v` and a digit, ending in `/<id>`; `split_version` has the last word.
+    let mut st = conn.prepare_cached(
+        "SELECT public_id FROM assets WHERE public_id >= 'v0' AND public_id < 'v:' AND owner_id != ?1 \
+         AND substr(public_id, -length(?2) - 1) = '/' || ?2",
+    )?;
+    let shadowed = st.query_map(params![caller.id, id], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
+    if let Some(other) = shadowed.iter().find(|o| split_version(o).is_some_and(|(_, rest)| rest == id)) {
+        return Err(DomainError::Conflict(format!(
+            "public_id '{id}' is refused: another user's asset '{other}' has the URL /v1/image/{other}, which would then read as a version of '{id}'; choose another public_id"
+        )));
+    }
+    Ok(())
 }
 
 /// An original already renamed into originals/, waiting for its row.
@@ -358,6 +390,9 @@ impl CatalogStore {
             .query_row("SELECT owner_id FROM assets WHERE public_id = ?1", [public_id.as_str()], |r| r.get(0))
             .optional()?;
         may_store(owner, &public_id, existing, form.overwrite)?;
+        if existing.is_none() {
+            refuse_cross_owner_shadow(&self.conn()?, owner, &public_id)?;
+        }
 
         let tmp = self.settings.data_dir.join("tmp").join(format!("{}.part", random_hex(8)));
         let storage_key = format!("{}.{}", random_hex(12), format_name(info.format));
@@ -425,6 +460,7 @@ impl CatalogStore {
                 (id, false, Some(old_key))
             }
             None => {
+                refuse_cross_owner_shadow(&tx, caller, public_id)?;
                 let folder = fields.folder.clone().unwrap_or_default();
                 let visibility = fields.visibility.unwrap_or(Visibility::Public);
                 tx.execute(
@@ -592,17 +628,27 @@ impl CatalogStore {
     }
 
     /// Adds batched delivery counters in one transaction: the all-time totals and today's (UTC) row.
-    /// Traffic is dated by its flush, so a batch straddling midnight lands on the new day.
-    pub fn add_usage(&self, counts: &[(i64, u64, u64)]) -> DomainResult<()> {
+    /// Traffic is dated by its flush, so a batch straddling midnight lands on the new day. Counts of
+    /// a user deleted since the delivery are dropped (user ids are never reused, so nobody else can
+    /// own them); they must not fail the batch, or every other user's counts would wait forever.
+    /// Returns how many users' counts were dropped.
+    pub fn add_usage(&self, counts: &[(i64, u64, u64)]) -> DomainResult<usize> {
         let today = time::OffsetDateTime::now_utc().date().to_string();
         let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
+        // IMMEDIATE: the existence check and the writes see the same users (no delete in between).
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let mut dropped = 0;
         for (user, bytes, requests) in counts {
-            tx.execute(
-                "INSERT INTO usage_counters (user_id, bandwidth_bytes, requests) VALUES (?1, ?2, ?3) \
+            let written = tx.execute(
+                "INSERT INTO usage_counters (user_id, bandwidth_bytes, requests) \
+                 SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM users WHERE id = ?1) \
                  ON CONFLICT(user_id) DO UPDATE SET bandwidth_bytes = bandwidth_bytes + ?2, requests = requests + ?3",
                 params![user, *bytes as i64, *requests as i64],
             )?;
+            if written == 0 {
+                dropped += 1;
+                continue;
+            }
             tx.execute(
                 "INSERT INTO usage_daily (user_id, day, bandwidth_bytes, requests) VALUES (?1, ?2, ?3, ?4) \
                  ON CONFLICT(user_id, day) DO UPDATE SET bandwidth_bytes = bandwidth_bytes + ?3, requests = requests + ?4",
@@ -610,7 +656,7 @@ impl CatalogStore {
             )?;
         }
         tx.commit()?;
-        Ok(())
+        Ok(dropped)
     }
 
     /// The last `days` UTC days ending today, oldest first, for one user or (None) everyone.
@@ -710,7 +756,7 @@ crate::store_messages! { CatalogActor;
     DeleteAsset { caller: User, public_id: String } -> String => |s, m| s.delete(&m.caller, &m.public_id);
     Usage { user_id: i64 } -> UsageFigures => |s, m| s.usage(m.user_id);
     UsageAll {} -> Vec<UserUsage> => |s, _m| s.usage_all();
-    AddUsage { counts: Vec<(i64, u64, u64)> } -> () => |s, m| s.add_usage(&m.counts);
+    AddUsage { counts: Vec<(i64, u64, u64)> } -> usize => |s, m| s.add_usage(&m.counts);
     UsageDaily { user_id: Option<i64>, days: u32 } -> Vec<DailyUsage> => |s, m| s.usage_daily(m.user_id, m.days);
     Folders { caller: User } -> Vec<FolderCount> => |s, m| s.folders(&m.caller);
     Tags { caller: User } -> Vec<NameCount> => |s, m| s.tags(&m.caller);

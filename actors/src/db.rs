@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0004_outbox.sql"),
     include_str!("../../migrations/0005_retired_versions.sql"),
     include_str!("../../migrations/0006_outbox_limits.sql"),
+    include_str!("../../migrations/0007_autoincrement_ids.sql"),
 ];
 
 /// Milliseconds a connection waits for another connection's lock before SQLite reports "database is locked".
@@ -49,7 +50,12 @@ pub fn open(path: &Path, size: u32) -> Result<Pool, DomainError> {
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(DomainError::Internal(format!("{}: cannot enable WAL journal mode (got {mode})", path.display())));
         }
-        let migrations = Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect());
+        // Rebuilding a table (SQLite's way to change a column, e.g. 0007) drops the old one, which
+        // with foreign keys on would cascade into its children. So keys are off while migrations run
+        // (the pragma is a no-op inside their transactions) and each migration checks them before it
+        // commits. This connection is dropped afterwards; pooled ones turn them on in `configure`.
+        conn.pragma_update(None, "foreign_keys", "OFF")?;
+        let migrations = Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql).foreign_key_check()).collect());
         migrations.to_latest(&mut conn).map_err(|e| DomainError::Internal(format!("migrations: {e}")))?;
     }
     let manager = SqliteConnectionManager::file(path).with_init(|c| configure(c));
@@ -93,6 +99,48 @@ pub(crate) fn test_pool() -> (tempfile::TempDir, Pool) {
 
 #[cfg(test)]
 mod tests {
+    /// A database made before 0007 keeps its rows and their links through the table rebuilds (foreign
+    /// keys off, so dropping `users` cascades nowhere), and afterwards a deleted highest id is never
+    /// handed out again.
+    #[test]
+    fn the_autoincrement_rebuild_keeps_rows_and_links_and_ids_are_not_reused() {
+        use rusqlite_migration::{Migrations, M};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.sqlite");
+        {
+            let mut conn = rusqlite::Connection::open(&path).unwrap();
+            conn.execute_batch("PRAGMA foreign_keys=ON").unwrap();
+            let before_0007 = MIGRATIONS.iter().take_while(|sql| !sql.contains("CREATE TABLE users_new"));
+            Migrations::new(before_0007.map(|sql| M::up(sql)).collect()).to_latest(&mut conn).unwrap();
+            conn.execute_batch(
+                "INSERT INTO users VALUES (1, 'a@x.test', 'h', 'admin', 't'), (2, 'b@x.test', 'h', 'user', 't');
+                 INSERT INTO sessions VALUES ('tok', 2, 't', 99);
+                 INSERT INTO api_keys VALUES (7, 'ck_1', x'00', 'k', 2, 't', NULL, NULL);
+                 INSERT INTO assets VALUES (5, 'p', 2, '', 'public', 'png', 1, 1, 1, 1, 'sk', 't', 't', 0);
+                 INSERT INTO asset_tags VALUES (5, 'hero');
+                 INSERT INTO usage_counters VALUES (2, 10, 1);",
+            )
+            .unwrap();
+        }
+        let pool = super::open(&path, 1).unwrap();
+        let c = pool.get().unwrap();
+        let count = |sql: &str| c.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
+        assert_eq!(count("SELECT COUNT(*) FROM users"), 2);
+        assert_eq!(count("SELECT user_id FROM sessions WHERE token_hash = 'tok'"), 2);
+        assert_eq!(count("SELECT id FROM api_keys WHERE key_id = 'ck_1'"), 7);
+        assert_eq!(count("SELECT COUNT(*) FROM asset_tags t JOIN assets a ON a.id = t.asset_id WHERE a.public_id = 'p'"), 1);
+        assert_eq!(count("SELECT bandwidth_bytes FROM usage_counters WHERE user_id = 2"), 10);
+        assert_eq!(count("SELECT COUNT(*) FROM pragma_foreign_key_list('api_keys') WHERE \"table\" = 'users'"), 1);
+        // Foreign keys are on again and still cascade from the rebuilt parent.
+        c.execute("DELETE FROM assets WHERE id = 5", []).unwrap();
+        assert_eq!(count("SELECT COUNT(*) FROM asset_tags"), 0);
+        c.execute("DELETE FROM users WHERE id = 2", []).unwrap();
+        assert_eq!(count("SELECT COUNT(*) FROM sessions") + count("SELECT COUNT(*) FROM api_keys") + count("SELECT COUNT(*) FROM usage_counters"), 0);
+        c.execute("INSERT INTO users (email, password_hash, role, created_at) VALUES ('c@x.test', 'h', 'user', 't')", []).unwrap();
+        assert_eq!(c.last_insert_rowid(), 3, "the deleted user's id 2 is not handed out again");
+        assert!(c.execute("INSERT INTO sessions VALUES ('t2', 99, 't', 1)", []).is_err(), "foreign keys are enforced");
+    }
+
     /// A fresh file, a pool whose connections all open at once, and every connection writing at once: each
     /// statement must wait for its turn, never fail with "database is locked".
     #[test]

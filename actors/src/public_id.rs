@@ -30,6 +30,18 @@ pub fn version_segment(s: &str) -> Option<i64> {
     digits.parse().ok()
 }
 
+/// The version and the rest of an id or path whose first segment reads as a version
+/// (`v2/photo` -> `(2, "photo")`), by `version_segment`.
+pub fn split_version(s: &str) -> Option<(i64, &str)> {
+    let (first, rest) = s.split_once('/')?;
+    Some((version_segment(first)?, rest))
+}
+
+/// Whether a public_id's delivery URL must name its version: unversioned, `/v1/image/v2/photo`
+/// would read as version 2 of `photo` whenever an asset `photo` exists. The asset JSON's `url` and
+/// signing follow it (the SDKs and the dashboard hold the same rule).
+pub fn url_needs_version(public_id: &str) -> bool { split_version(public_id).is_some() }
+
 /// The CDN cache tag naming every response for one public_id (all transforms, versions, formats):
 /// `img-` and 16 hex digits of its SHA-256, so any public_id gives a header-safe token of fixed size
 /// that purges by tag can name (Cloudflare `Cache-Tag`, Fastly/Varnish `Surrogate-Key`).
@@ -168,6 +180,11 @@ mod tests {
         }
         let id = PublicId::generate(Some("p.png"), &Folder::parse("v2").unwrap()).unwrap();
         assert!(id.as_str().starts_with("v2/p-"), "{}", id.as_str());
+        assert!(url_needs_version(id.as_str()), "a generated id in a v2/ folder");
+        assert_eq!(split_version("v12/a/b"), Some((12, "a/b")));
+        for plain in ["photo", "v2", "photos/v2/x", "V2/photo", "v2x/photo"] {
+            assert!(!url_needs_version(plain), "{plain}");
+        }
     }
 
     #[test]

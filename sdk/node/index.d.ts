@@ -148,7 +148,7 @@ export declare class Client {
   constructor(options?: ClientOptions);
   readonly baseUrl: string;
   upload(source: UploadSource, options?: UploadOptions): Promise<Asset>;
-  /** `options.version`: the asset's version, for the immutable versioned URL (`/v1/image/<t>/v<version>/<id>`). */
+  /** `options.version`: the asset's version, for the immutable versioned URL (`/v1/image/<t>/v<version>/<id>`); required (TypeError) for an id whose first segment reads as a version, like `v2/photo`. */
   urlFor(publicId: string, transform?: Transform | string | null, options?: UrlOptions): string;
   signedUrl(publicId: string, options?: SignOptions): Promise<string>;
   signUrl(publicId: string, options?: SignOptions): Promise<SignResult>;

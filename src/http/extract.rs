@@ -13,11 +13,21 @@ use imgcloud_actors::auth::{ResolveSession, VerifyApiKey};
 use imgcloud_actors::domain::Principal;
 use imgcloud_actors::DomainError;
 
-use crate::config::TrustedProxies;
+use crate::config::{Settings, TrustedProxies};
 use crate::http::error::ApiError;
 use crate::state::{ask, AppState};
 
-pub const SESSION_COOKIE: &str = "imgcloud_session";
+/// The session cookie's name: `session_cookie_name` picks one of these.
+const SESSION_COOKIE: &str = "imgcloud_session";
+const HOST_SESSION_COOKIE: &str = "__Host-imgcloud_session";
+
+/// With an https public URL the session cookie is `__Host-` prefixed: browsers keep such a cookie
+/// only when it is Secure, Path=/ and has no Domain, so a sibling subdomain cannot plant one that
+/// the server would read. Plain-http development keeps the plain name (browsers drop a `__Host-`
+/// cookie that is not Secure). The only name read and the only name written.
+pub fn session_cookie_name(settings: &Settings) -> &'static str {
+    if settings.public_url_is_https() { HOST_SESSION_COOKIE } else { SESSION_COOKIE }
+}
 
 /// Any authenticated caller.
 pub struct Authenticated(pub Principal);
@@ -35,7 +45,11 @@ type Fut<T> = Pin<Box<dyn Future<Output = Result<T, actix_web::Error>>>>;
 
 fn unauth(msg: &str) -> ApiError { ApiError(DomainError::Unauthenticated(msg.into())) }
 
-/// The caller's own origin: the configured public URL, or the Host it addressed us by.
+/// Whether the request's Origin (else Referer) is our own. A configured public URL is the only
+/// origin accepted. Without one (development: the public URL is the bound address) the origin the
+/// browser addressed also counts: its Host header, or what a trusted proxy says in
+/// `Forwarded`/`X-Forwarded-Host`/`X-Forwarded-Proto`; those headers from anyone else are ignored,
+/// since any client can send them.
 fn same_origin(req: &HttpRequest, state: &AppState) -> bool {
     let origin = req
         .headers()
@@ -45,11 +59,20 @@ fn same_origin(req: &HttpRequest, state: &AppState) -> bool {
     // No Origin/Referer at all means a non-browser client, which cannot be a CSRF vector.
     let Some(origin) = origin else { return true };
     let matches = |base: &str| origin == base || origin.starts_with(&format!("{base}/"));
-    if matches(&state.settings.server.public_url) {
+    let server = &state.settings.server;
+    if matches(&server.public_url) {
         return true;
     }
-    let ci = req.connection_info();
-    matches(&format!("{}://{}", ci.scheme(), ci.host()))
+    if server.public_url_configured {
+        return false;
+    }
+    let behind_proxy = req.peer_addr().is_some_and(|a| server.proxies.contains(&a.ip()));
+    if behind_proxy {
+        let ci = req.connection_info();
+        return matches(&format!("{}://{}", ci.scheme(), ci.host()));
+    }
+    // We listen on plain http only; TLS, if any, ends at a proxy.
+    req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).is_some_and(|host| matches(&format!("http://{host}")))
 }
 
 /// The CSRF rule: a cookie carries ambient authority, so a state-changing request that brings one
@@ -82,7 +105,7 @@ async fn resolve(req: &HttpRequest) -> Result<Option<(Principal, Option<String>)
         let p = ask("auth", &state.auth, VerifyApiKey { key_id: key_id.into(), secret: secret.into() }).await?;
         return Ok(Some((p, None)));
     }
-    let Some(cookie) = req.cookie(SESSION_COOKIE) else { return Ok(None) };
+    let Some(cookie) = req.cookie(session_cookie_name(&state.settings)) else { return Ok(None) };
     refuse_cross_origin(req, &state)?;
     let token = cookie.value().to_string();
     let p = ask("auth", &state.auth, ResolveSession { token: token.clone() }).await?;
@@ -98,7 +121,7 @@ impl FromRequest for SessionCookie {
     type Future = std::future::Ready<Result<Self, Self::Error>>;
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().expect("AppState registered");
-        let token = match req.cookie(SESSION_COOKIE) {
+        let token = match req.cookie(session_cookie_name(&state.settings)) {
             Some(c) => refuse_cross_origin(req, state).map(|()| Some(c.value().to_string())),
             None => Ok(None),
         };

@@ -25,6 +25,7 @@ mod security_catalog;
 mod security_delivery;
 mod security_auth;
 mod security_edge;
+mod security_misc;
 mod sign_objects;
 mod users;
 mod webhooks;

@@ -272,15 +272,21 @@ class Client {
   /**
    * Delivery URL with the server's canonical transform string. Synchronous; throws TransformError.
    * `opts.version` (the asset's `version`) gives the versioned URL `/v1/image/<t>/v<version>/<id>`,
-   * which the server marks immutable: the one to embed behind a CDN.
+   * which the server marks immutable: the one to embed behind a CDN. An id whose first segment reads
+   * as a version (`v2/photo`) needs it (TypeError without): unversioned, `/v1/image/v2/photo` would
+   * be version 2 of an asset `photo` whenever one exists.
    */
   urlFor(publicId, transform, opts = {}) {
     const t = canonicalTransform(transform);
     const { version } = opts || {};
-    if (version !== undefined && version !== null && !(Number.isSafeInteger(version) && version >= 1)) {
+    const unversioned = version === undefined || version === null;
+    if (!unversioned && !(Number.isSafeInteger(version) && version >= 1)) {
       throw new TypeError(`version must be a positive integer (got ${JSON.stringify(version)})`);
     }
-    const v = version === undefined || version === null ? '' : `v${version}/`;
+    if (unversioned && /^v\d{1,18}\//.test(String(publicId))) {
+      throw new TypeError(`public_id '${publicId}' starts with a version segment: pass { version } (the asset's version) for an unambiguous URL`);
+    }
+    const v = unversioned ? '' : `v${version}/`;
     return `${this.baseUrl}/v1/image/${t ? t + '/' : ''}${v}${encodeId(publicId)}`;
   }
 

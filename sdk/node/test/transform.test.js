@@ -47,8 +47,16 @@ test('versioned URLs match the server vectors (tests/vectors/delivery_urls.json)
   const v = vectors('delivery_urls.json');
   assert.ok(v.length >= 5);
   for (const c of v) {
-    assert.equal(cli.urlFor(c.public_id, c.transform, { version: c.version }), `https://img-cloud.org${c.path}`, JSON.stringify(c));
+    if ('error' in c) {
+      assert.throws(() => cli.urlFor(c.public_id, c.transform, { version: c.version }), { name: 'TypeError', message: /version/ }, JSON.stringify(c));
+    } else {
+      assert.equal(cli.urlFor(c.public_id, c.transform, { version: c.version }), `https://img-cloud.org${c.path}`, JSON.stringify(c));
+    }
   }
+  // Only a first segment that reads as a version needs one.
+  assert.equal(cli.urlFor('albums/v2/x'), 'https://img-cloud.org/v1/image/albums/v2/x');
+  assert.equal(cli.urlFor('v2x/photo'), 'https://img-cloud.org/v1/image/v2x/photo');
+  assert.throws(() => cli.urlFor('v7/photo', { w: 20 }), /starts with a version segment/);
   assert.equal(cli.urlFor('p', { w: 20 }, { version: 2 }), 'https://img-cloud.org/v1/image/w_20/v2/p');
   assert.equal(cli.urlFor('p', null, {}), 'https://img-cloud.org/v1/image/p');
   for (const bad of [0, -1, 1.5, '3', NaN]) {

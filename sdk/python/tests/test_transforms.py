@@ -57,7 +57,19 @@ def test_versioned_url_vectors(v: Dict[str, Any]) -> None:
     for item in filter(None, str(v["transform"]).split(",")):
         key, value = item.split("_", 1)
         params[key] = int(value) if value.isdigit() else value
-    assert cli.url_for(v["public_id"], version=v["version"], **params) == f"https://img-cloud.org{v['path']}"
+    if "error" in v:
+        with pytest.raises(ValueError, match="version"):
+            cli.url_for(v["public_id"], version=v["version"], **params)
+    else:
+        assert cli.url_for(v["public_id"], version=v["version"], **params) == f"https://img-cloud.org{v['path']}"
+
+
+def test_only_a_leading_version_segment_needs_a_version() -> None:
+    cli = Cloudimg(base_url="https://img-cloud.org/")
+    assert cli.url_for("albums/v2/x") == "https://img-cloud.org/v1/image/albums/v2/x"
+    assert cli.url_for("v2x/photo") == "https://img-cloud.org/v1/image/v2x/photo"
+    with pytest.raises(ValueError, match="starts with a version segment"):
+        cli.url_for("v7/photo", w=20)
 
 
 def test_version_must_be_a_positive_integer() -> None:

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::http::error::ApiResult;
-use crate::http::extract::{client_ip, Authenticated, SessionAuth, SessionCookie, SESSION_COOKIE};
+use crate::http::extract::{client_ip, Authenticated, SessionAuth, SessionCookie, session_cookie_name};
 use crate::state::{ask, AppState};
 
 #[derive(Deserialize)]
@@ -28,8 +28,9 @@ fn me_json(p: &Principal) -> serde_json::Value {
     v
 }
 
+/// Path=/, Secure over https and no Domain: what the `__Host-` name (`session_cookie_name`) needs.
 fn session_cookie(state: &AppState, value: String, max_age_secs: i64) -> Cookie<'static> {
-    Cookie::build(SESSION_COOKIE, value)
+    Cookie::build(session_cookie_name(&state.settings), value)
         .path("/")
         .http_only(true)
         .same_site(SameSite::Lax)

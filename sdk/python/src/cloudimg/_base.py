@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import os
 import random
+import re
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import IO, TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
@@ -122,6 +123,10 @@ def _tags(tags: Tags) -> str:
     return tags if isinstance(tags, str) else ",".join(tags)
 
 
+# A first segment the server reads as a version (`v` and 1 to 18 digits), as in `v2/photo`.
+_VERSION_FIRST = re.compile(r"v[0-9]{1,18}/")
+
+
 def _id_path(public_id: str) -> str:
     if not isinstance(public_id, str) or not public_id:
         raise ValueError("public_id must be a non-empty string")
@@ -232,15 +237,22 @@ class BaseClient:
         """Delivery URL with the canonical transform, e.g. `.../v1/image/w_400,h_400,c_fill/photo-3a7f`.
 
         `version` (the asset's `version`) gives the versioned URL `.../v1/image/w_400/v3/photo-3a7f`,
-        which the server marks immutable: the one to embed behind a CDN.
+        which the server marks immutable: the one to embed behind a CDN. An id whose first segment
+        reads as a version (`v2/photo`) needs it: unversioned, `/v1/image/v2/photo` would be version
+        2 of an asset `photo` whenever one exists.
         Validates eagerly: raises TransformError naming the key and its allowed range, and
-        ValueError for a version that is not a positive integer.
+        ValueError for a version that is not a positive integer or is missing where needed.
         """
         t = canonical_transform(dict(transform))
         if version is not None and (isinstance(version, bool) or not isinstance(version, int) or version < 1):
             raise ValueError(f"version must be a positive integer (got {version!r})")
+        path = _id_path(public_id)
+        if version is None and _VERSION_FIRST.match(public_id):
+            raise ValueError(
+                f"public_id {public_id!r} starts with a version segment: pass version= (the asset's version) for an unambiguous URL"
+            )
         v = "" if version is None else f"v{version}/"
-        return f"{self.base_url}/v1/image/{t + '/' if t else ''}{v}{_id_path(public_id)}"
+        return f"{self.base_url}/v1/image/{t + '/' if t else ''}{v}{path}"
 
     # -- calls -----------------------------------------------------------------------------
 
