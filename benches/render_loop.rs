@@ -73,7 +73,7 @@ fn main() {
         r.bytes.len(),
         r.width,
         r.height,
-        r.content_type,
+        r.content_type(),
         threads
     );
 }

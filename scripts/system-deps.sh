@@ -4,6 +4,8 @@ set -euo pipefail
 need=()
 command -v cc >/dev/null 2>&1 || need+=(gcc libc6-dev)
 command -v nasm >/dev/null 2>&1 || need+=(nasm)
+# curl: scripts/vendor-rav1d.sh fetches rav1d's .crate to check vendor/rav1d against it.
+command -v curl >/dev/null 2>&1 || need+=(curl ca-certificates)
 # varnish: tests/api/cdn_varnish.rs runs deploy/varnish/imgcloud.vcl in a real varnishd in front of the server.
 command -v varnishd >/dev/null 2>&1 || [ -x /usr/sbin/varnishd ] || need+=(varnish)
 if [ ${#need[@]} -gt 0 ]; then

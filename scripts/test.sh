@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test: installs what the tests need (system packages, fixtures, SDK toolchains, Chromium), then the Rust suites, both SDKs' suites and the dashboard's browser tests against the built server.
+# Runs every test: installs what the tests need (system packages, fixtures, SDK toolchains, Chromium), checks vendor/rav1d against its crate, then the Rust suites, both SDKs' suites and the dashboard's browser tests against the built server.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 set -e
@@ -8,6 +8,8 @@ bash scripts/fetch-fixtures.sh
 mkdir -p target
 set +e
 failed=()
+# vendor/rav1d must be exactly the published crate plus our patch (PATCHED.md).
+bash scripts/vendor-rav1d.sh --check || failed+=("vendor/rav1d")
 # The Rust suites build target/debug/imgcloud, which the SDK suites start as their server.
 cargo test --workspace --no-fail-fast 2>&1 | tee target/test-output.txt
 [ "${PIPESTATUS[0]}" -eq 0 ] || failed+=("rust")

@@ -154,6 +154,6 @@ fn render(input: &str, transform: &str, output: &str) -> Result<(), String> {
     let bytes = std::fs::read(input).map_err(|e| format!("{input}: {e}"))?;
     let out = imgcloud_engine::render(&bytes, &t, &imgcloud_engine::RenderOptions::default()).map_err(|e| e.to_string())?;
     std::fs::write(output, &out.bytes).map_err(|e| format!("{output}: {e}"))?;
-    println!("{} {}x{} {} bytes", out.content_type, out.width, out.height, out.bytes.len());
+    println!("{} {}x{} {} bytes", out.content_type(), out.width, out.height, out.bytes.len());
     Ok(())
 }

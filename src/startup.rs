@@ -47,8 +47,6 @@ pub fn open_data_dir(settings: &Settings) -> anyhow_like::Result<DataDir> {
         pool.clone(),
         CatalogSettings {
             data_dir: dir.clone(),
-            max_pixels: settings.upload.max_pixels,
-            animation: settings.upload.animation(),
             purge_enabled: settings.cdn_purge.enabled(),
         },
     );
@@ -106,7 +104,8 @@ pub fn build(mut settings: Settings, metrics: Option<metrics_exporter_prometheus
     };
     let data = open_data_dir(&settings)?;
     let secrets_dir = settings.server.data_dir.join("secrets");
-    let _session_key = secrets::load_or_create(&secrets_dir, "session").map_err(|e| e.to_string())?;
+    // Sessions are random tokens stored hashed, so they need no key. Older versions also created
+    // `secrets/session.key`; it is left where it is, unread (docs/decisions.md).
     let signer = UrlSigner::new(secrets::load_or_create(&secrets_dir, "url_signing").map_err(|e| e.to_string())?);
     match data.catalog.sweep_orphans() {
         Ok(0) => {}

@@ -245,11 +245,8 @@ pub struct FolderCount {
 #[derive(Debug, Clone)]
 pub struct CatalogSettings {
     pub data_dir: PathBuf,
-    pub max_pixels: u64,
     /// A CDN purger is configured: overwrite, delete and visibility changes write purge rows to the outbox.
     pub purge_enabled: bool,
-    /// Caps on animated uploads: frames, and pixels over all frames.
-    pub animation: imgcloud_engine::AnimationLimits,
 }
 
 /// The logic, shared by every catalog actor thread. Also holds the metadata cache that delivery reads.
@@ -352,6 +349,14 @@ impl CatalogStore {
     fn forget(&self, public_id: &str) {
         self.writes.fetch_add(1, Ordering::SeqCst);
         self.meta.invalidate(public_id);
+    }
+
+    /// Drops every cached row after a user's email changed: each row carries its owner's email
+    /// (`Asset::owner_email`), and one user owns any number of rows. Email changes are rare admin
+    /// edits, so dropping all is cheaper than indexing rows by owner. Counts as a write (see `get`).
+    pub fn forget_all(&self) {
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        self.meta.invalidate_all();
     }
 
     /// After a committed write: drop the cached row, then wake the outbound worker, in that order.
@@ -773,7 +778,7 @@ mod tests {
         let auth = AuthStore::new(pool.clone(), AuthSettings { bcrypt_cost: 4, session_ttl_secs: 3600 });
         let alice = auth.create_user("alice@x.io", "password1", Role::User).unwrap();
         let bob = auth.create_user("bob@x.io", "password1", Role::User).unwrap();
-        let store = CatalogStore::new(pool, CatalogSettings { data_dir: dir.path().to_path_buf(), max_pixels: 1_000_000, purge_enabled: true, animation: Default::default() });
+        let store = CatalogStore::new(pool, CatalogSettings { data_dir: dir.path().to_path_buf(), purge_enabled: true });
         (dir, store, alice, bob)
     }
 

@@ -22,7 +22,7 @@ use std::io::Cursor;
 use image::{AnimationDecoder, DynamicImage, ImageDecoder};
 
 use crate::decode::{guarded, Decoded, Pixels};
-use crate::encode::{self, AnimatedEncoder};
+use crate::encode::AnimatedEncoder;
 use crate::pipeline::{apply_steps, to_oriented_srgb, Budget, Rendered};
 use crate::plan::Plan;
 use crate::sniff::{InputFormat, SourceInfo};
@@ -89,10 +89,8 @@ pub(crate) fn render(
     Ok(Some(Rendered {
         bytes,
         format: plan.format,
-        content_type: encode::content_type(plan.format),
         width: plan.out_w,
         height: plan.out_h,
-        vary_accept: plan.vary_accept,
     }))
 }
 

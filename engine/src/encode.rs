@@ -40,19 +40,6 @@ const GIF_SPEED: i32 = 10;
 /// (one clock read) stays lost in the noise.
 const BAND_BYTES: usize = 1 << 20;
 
-/// MIME type of an output format.
-pub(crate) fn content_type(f: OutputFormat) -> &'static str {
-    match f {
-        OutputFormat::Jpg => "image/jpeg",
-        OutputFormat::Png => "image/png",
-        OutputFormat::Webp => "image/webp",
-        OutputFormat::Avif => "image/avif",
-        OutputFormat::Gif => "image/gif",
-        // The planner never leaves Auto; if it did, the bytes are JPEG (see `encode`).
-        OutputFormat::Auto => "image/jpeg",
-    }
-}
-
 fn err(e: impl std::fmt::Display) -> EngineError {
     EngineError::Encode(e.to_string())
 }
@@ -65,7 +52,10 @@ pub(crate) fn encode(img: &DynamicImage, format: OutputFormat, quality: u8, avif
     let q = quality.clamp(1, 100);
     let mut out = Vec::new();
     match format {
-        OutputFormat::Jpg | OutputFormat::Auto => {
+        // The planner always resolves `f_auto`; bytes in a guessed format would go out under
+        // `OutputFormat::Auto.content_type()`, which names no image type.
+        OutputFormat::Auto => return Err(EngineError::Encode("f_auto reached the encoder unresolved".into())),
+        OutputFormat::Jpg => {
             let rgb = img.to_rgb8();
             out = encode_jpeg(rgb.as_raw(), w, h, q, budget)?;
         }
@@ -514,6 +504,10 @@ mod tests {
 
     use crate::pipeline::Limits;
 
+    #[allow(dead_code)]
+    #[path = "../../../../tests/support/containers.rs"]
+    mod containers;
+
     fn no_deadline() -> Budget {
         Budget::new(Limits::default())
     }
@@ -651,6 +645,29 @@ mod tests {
                 if img.color().has_alpha() && f != OutputFormat::Jpg {
                     assert_eq!(back.to_rgba8().get_pixel(2, 2).0[3], 0, "{f:?} keeps alpha");
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn every_format_is_labelled_with_the_type_its_encoder_writes() {
+        // The test side reads magic numbers (tests/support), so the engine's sniffer cannot vouch for itself.
+        let img = DynamicImage::ImageRgb8(RgbImage::from_fn(16, 16, |x, y| Rgb([x as u8 * 9, y as u8 * 5, 40])));
+        for f in OutputFormat::ALL {
+            match encode(&img, f, 80, 10, &no_deadline()) {
+                Ok(bytes) => {
+                    let written = match containers::sniff_format(&bytes) {
+                        Some("jpg") => "image/jpeg",
+                        Some("png") => "image/png",
+                        Some("webp") => "image/webp",
+                        Some("avif") => "image/avif",
+                        Some("gif") => "image/gif",
+                        other => panic!("{f:?}: unrecognised bytes ({other:?})"),
+                    };
+                    assert_eq!(f.content_type(), written, "{f:?}");
+                }
+                // Only a format whose type names no image may have no encoder (`Auto`, resolved by the planner).
+                Err(e) => assert!(!f.content_type().starts_with("image/"), "{f:?} ({}) does not encode: {e}", f.content_type()),
             }
         }
     }

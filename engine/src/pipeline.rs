@@ -46,11 +46,13 @@ pub struct RenderOptions {
 pub struct Rendered {
     pub bytes: Vec<u8>,
     pub format: OutputFormat,
-    pub content_type: &'static str,
     pub width: u32,
     pub height: u32,
-    /// True when the format came from `f_auto` (the response needs `Vary: Accept`).
-    pub vary_accept: bool,
+}
+
+impl Rendered {
+    /// The MIME type of `bytes`, from the one table (`OutputFormat::content_type`).
+    pub fn content_type(&self) -> &'static str { self.format.content_type() }
 }
 
 impl Default for Limits {
@@ -182,10 +184,8 @@ fn execute(img: DynamicImage, plan: &Plan, budget: &Budget, opts: &RenderOptions
     Ok(Rendered {
         bytes,
         format: plan.format,
-        content_type: encode::content_type(plan.format),
         width: img.width(),
         height: img.height(),
-        vary_accept: plan.vary_accept,
     })
 }
 

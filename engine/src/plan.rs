@@ -101,8 +101,6 @@ pub struct Plan {
     pub background: [u8; 3],
     /// Whether padding/corners are transparent instead of `background` (format has alpha and no `bg` was given).
     pub transparent_fill: bool,
-    /// The response must carry `Vary: Accept` (the format came from `f_auto`).
-    pub vary_accept: bool,
     /// Every frame of an animated source runs through the steps and the output is animated: the
     /// source has more than one frame and `format` carries animation (GIF, WebP). Otherwise an
     /// animated source renders its first frame.
@@ -177,7 +175,6 @@ pub fn plan(t: &Transform, src: &SourceFacts, auto: AutoFormat) -> Result<Plan, 
         quality,
         background: t.bg.unwrap_or([255, 255, 255]),
         transparent_fill: t.bg.is_none() && format.has_alpha(),
-        vary_accept: t.f == Some(OutputFormat::Auto),
         animated: src.frames > 1 && format.carries_animation(),
     })
 }
@@ -364,7 +361,7 @@ mod tests {
         assert_eq!(geo("", 800, 600), ((800, 600), NONE, None, (800, 600)));
         let p = pl("", src(800, 600));
         assert_eq!((p.rotate, p.greyscale, p.blur_sigma, p.format, p.quality), (0, false, 0.0, OutputFormat::Jpg, 80));
-        assert!(!p.vary_accept && !p.transparent_fill);
+        assert!(!p.transparent_fill);
         assert_eq!(p.background, [255, 255, 255]);
         // c without w/h changes nothing.
         assert_eq!(geo("c_fill", 800, 600), ((800, 600), NONE, None, (800, 600)));
@@ -479,7 +476,6 @@ mod tests {
         let t = Transform::parse("f_auto").unwrap();
         let f = |acc: Option<&str>, s: SourceFacts| {
             let p = plan(&t, &s, AutoFormat::from_accept(acc)).unwrap();
-            assert!(p.vary_accept);
             (p.format, p.quality)
         };
         assert_eq!(f(Some(accept_avif), src(1, 1)), (OutputFormat::Avif, 50));
@@ -493,9 +489,7 @@ mod tests {
         assert_eq!(f(Some("text/html"), alpha).0, OutputFormat::Png);
 
         let none = |format: InputFormat, has_alpha: bool| {
-            let p = pl("", SourceFacts { format, has_alpha, ..src(1, 1) });
-            assert!(!p.vary_accept);
-            p.format
+            pl("", SourceFacts { format, has_alpha, ..src(1, 1) }).format
         };
         assert_eq!(none(InputFormat::Jpeg, false), OutputFormat::Jpg);
         assert_eq!(none(InputFormat::Png, false), OutputFormat::Png);
@@ -506,7 +500,7 @@ mod tests {
         assert_eq!(none(InputFormat::Bmp, true), OutputFormat::Png);
 
         let p = plan(&Transform::parse("f_webp,q_30").unwrap(), &src(1, 1), AutoFormat::Avif).unwrap();
-        assert_eq!((p.format, p.quality, p.vary_accept, p.transparent_fill), (OutputFormat::Webp, 30, false, true));
+        assert_eq!((p.format, p.quality, p.transparent_fill), (OutputFormat::Webp, 30, true));
         assert_eq!(pl("f_png", src(1, 1)).quality, 100);
     }
 

@@ -326,3 +326,15 @@ fn an_image_sequence_renders_its_still_image() {
     assert_eq!(img.dimensions(), (159, 159));
     assert!(img.pixels().any(|p| p[3] == 0) && img.pixels().any(|p| p[3] == 255), "a star on a transparent background");
 }
+
+#[test]
+fn the_input_that_made_upstream_rav1d_abort_is_corrupt() {
+    // Two bytes of hopper.avif's AV1 payload flipped (mutation 9 of the loop above), committed as
+    // our own fixture: rav1d 1.1.0 panics on it (`unwrap()` on `None` in `rav1d_submit_frame`'s
+    // error path). Unpatched, that panic meets an `extern "C"` frame and aborts this whole test
+    // process; patched (vendor/rav1d, `C-unwind`) it reaches `decode::guarded`.
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/avif/rav1d-panic.avif");
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let r = render(&bytes, &Transform::parse("w_32,f_png").unwrap(), &RenderOptions::default());
+    assert!(matches!(r, Err(EngineError::Corrupt(_))), "{:?}", r.map(|r| (r.width, r.height)));
+}

@@ -83,9 +83,17 @@ pub fn error_code(status: StatusCode) -> &'static str {
     }
 }
 
-/// The one error body builder: every error response, domain or framework, is made here.
+/// The code of `/readyz`'s 503: the one code not named by its status, since a server that cannot
+/// reach its database or write its data directory is not overloaded, and waiting will not help.
+pub const NOT_READY: &str = "not_ready";
+
+/// The one error body: every error response, domain or framework, is made from it.
+pub fn error_body(code: &str, message: &str) -> serde_json::Value {
+    json!({ "error": message, "code": code })
+}
+
 pub fn error_response(status: StatusCode, message: &str) -> HttpResponse {
-    HttpResponse::build(status).json(json!({ "error": message, "code": error_code(status) }))
+    HttpResponse::build(status).json(error_body(error_code(status), message))
 }
 
 /// An error response for a bare status (unknown route, wrong method, framework errors),

@@ -1,5 +1,5 @@
 //! The edge: JSON errors for 404/405/bad JSON, security headers, request ids, panic containment, health.
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::helpers::*;
 
@@ -38,6 +38,21 @@ fn every_response_has_security_headers_and_request_id() {
     let r = app.client().get(app.url("/readyz")).send().unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.json::<Value>().unwrap()["database"], true);
+}
+
+#[test]
+fn readyz_names_what_is_not_ready_with_a_code() {
+    let app = spawn_app();
+    // A data directory that takes no write: its tmp/ replaced by a file (root ignores modes).
+    let tmp = app.dir.path().join("data/tmp");
+    std::fs::remove_dir_all(&tmp).unwrap();
+    std::fs::write(&tmp, b"not a directory").unwrap();
+    let r = app.client().get(app.url("/readyz")).send().unwrap();
+    assert_eq!(r.status(), 503);
+    let v: Value = r.json().unwrap();
+    assert_eq!(v["code"], "not_ready", "{v}");
+    assert!(v["error"].as_str().unwrap().contains("data directory"), "{v}");
+    assert_eq!((v["database"].clone(), v["data_dir"].clone()), (json!(true), json!(false)), "{v}");
 }
 
 /// The dashboard's documents get the policy their pages need; everything else (JSON, images,

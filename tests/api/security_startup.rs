@@ -71,15 +71,30 @@ fn a_signing_key_readable_by_others_stops_startup() {
 }
 
 #[test]
-fn a_fresh_start_creates_private_keys_of_the_right_length() {
+fn a_fresh_start_creates_a_private_signing_key_of_the_right_length_and_no_other() {
     let app = spawn_app();
-    for name in ["url_signing", "session"] {
-        let p = app.dir.path().join(format!("data/secrets/{name}.key"));
-        let text = std::fs::read_to_string(&p).unwrap();
-        assert_eq!(text.trim().len(), 64, "{name}: 32 bytes, hex");
-        assert!(text.trim().bytes().all(|b| b.is_ascii_hexdigit()));
-        assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
-    }
+    let p = app.dir.path().join("data/secrets/url_signing.key");
+    let text = std::fs::read_to_string(&p).unwrap();
+    assert_eq!(text.trim().len(), 64, "32 bytes, hex");
+    assert!(text.trim().bytes().all(|b| b.is_ascii_hexdigit()));
+    assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+    // Sessions are random tokens stored hashed: no key is made that nothing reads.
+    let keys: Vec<_> = std::fs::read_dir(app.dir.path().join("data/secrets")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(keys, ["url_signing.key"]);
+}
+
+#[test]
+fn a_data_directory_with_an_older_versions_session_key_still_starts_and_keeps_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = dir.path().join("data/secrets");
+    std::fs::create_dir_all(&secrets).unwrap();
+    let old = secrets.join("session.key");
+    std::fs::write(&old, "cd".repeat(32)).unwrap();
+    std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let app = spawn_in(dir, &[]);
+    let key = app.api_key(&app.admin());
+    app.upload_ok(&key, quadrants(16, 16, ImageFormat::Png), "s.png", &[("public_id", "still-works")]);
+    assert_eq!(std::fs::read_to_string(&old).unwrap(), "cd".repeat(32), "left as it was");
 }
 
 fn walk(dir: &std::path::Path, out: &mut Vec<(std::path::PathBuf, bool, u32)>) {

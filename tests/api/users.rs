@@ -84,3 +84,22 @@ fn a_user_who_owns_assets_is_kept_with_a_message_saying_what_to_do() {
     }
     assert_eq!(a.delete(app.url(&format!("/v1/users/{id}"))).send().unwrap().status(), 204);
 }
+
+#[test]
+fn a_new_email_shows_on_the_users_assets_at_once() {
+    let app = spawn_app();
+    let bob = app.user("bob@test.local");
+    let asset = app.upload_ok(&app.api_key(&bob), quadrants(32, 32, image::ImageFormat::Png), "b.png", &[("public_id", "bobs-photo")]);
+    let admin = app.admin();
+    let owner_email = || admin.get(app.url("/v1/assets/bobs-photo")).send().unwrap().json::<Value>().unwrap()["owner_email"].clone();
+    // Read through the API and delivered, so the row sits in the server's metadata cache.
+    assert_eq!(owner_email(), "bob@test.local");
+    assert_eq!(app.client().get(app.url("/v1/image/bobs-photo")).send().unwrap().status(), 200);
+
+    let id = asset["owner"].as_i64().unwrap();
+    let r = admin.patch(app.url(&format!("/v1/users/{id}"))).json(&json!({ "email": "robert@test.local" })).send().unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(owner_email(), "robert@test.local");
+    let listed: Value = admin.get(app.url("/v1/assets")).send().unwrap().json().unwrap();
+    assert_eq!(listed["assets"][0]["owner_email"], "robert@test.local");
+}

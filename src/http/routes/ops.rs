@@ -3,6 +3,7 @@ use actix_web::{web, HttpResponse};
 use imgcloud_actors::auth::Ping;
 use serde_json::json;
 
+use crate::http::error::{error_body, NOT_READY};
 use crate::http::extract::Admin;
 use crate::state::{ask, AppState};
 
@@ -15,14 +16,17 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let db = ask("auth", &state.auth, Ping {}).await.is_ok();
     let probe = state.settings.server.data_dir.join("tmp").join(".readyz");
     let disk = std::fs::write(&probe, b"ok").is_ok();
-    let body = json!({ "database": db, "data_dir": disk });
     if db && disk {
-        HttpResponse::Ok().json(body)
-    } else {
-        let mut v = body;
-        v["error"] = json!("not ready");
-        HttpResponse::ServiceUnavailable().json(v)
+        return HttpResponse::Ok().json(json!({ "database": db, "data_dir": disk }));
     }
+    let failing: Vec<_> = [(!db).then_some("the database does not answer"), (!disk).then_some("the data directory takes no write")]
+        .into_iter()
+        .flatten()
+        .collect();
+    let mut body = error_body(NOT_READY, &format!("not ready: {}", failing.join("; ")));
+    body["database"] = json!(db);
+    body["data_dir"] = json!(disk);
+    HttpResponse::ServiceUnavailable().json(body)
 }
 
 /// Prometheus text on the public listener: admins only, since series name routes and traffic.

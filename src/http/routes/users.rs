@@ -41,7 +41,12 @@ pub async fn create(_: Admin, state: web::Data<AppState>, body: web::Json<Create
 pub async fn update(_: Admin, state: web::Data<AppState>, id: web::Path<i64>, body: web::Json<PatchBody>) -> ApiResult<HttpResponse> {
     let b = body.into_inner();
     let role = b.role.as_deref().map(Role::parse).transpose()?;
+    let renamed = b.email.is_some();
     let user = ask("password", &state.passwords, UpdateUser { id: id.into_inner(), email: b.email, password: b.password, role }).await?;
+    if renamed {
+        // Cached asset rows carry their owner's email; the catalog cannot see a users-table write.
+        state.catalog_view.forget_all();
+    }
     Ok(HttpResponse::Ok().json(user))
 }
 
