@@ -504,9 +504,7 @@ mod tests {
 
     use crate::pipeline::Limits;
 
-    #[allow(dead_code)]
-    #[path = "../../../../tests/support/containers.rs"]
-    mod containers;
+    use crate::test_containers as containers;
 
     fn no_deadline() -> Budget {
         Budget::new(Limits::default())

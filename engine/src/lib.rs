@@ -17,6 +17,11 @@ mod decode;
 mod encode;
 mod jpeg_scans;
 mod ops;
+// The test-side container reader (so the encoder's output is checked by code that is not the engine's sniffer).
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "../../tests/support/containers.rs"]
+mod test_containers;
 
 pub use accept::AutoFormat;
 pub use error::EngineError;
