@@ -396,7 +396,7 @@ impl CatalogStore {
             .optional()?;
         may_store(owner, &public_id, existing, form.overwrite)?;
         if existing.is_none() {
-            refuse_cross_owner_shadow(&self.conn()?, owner, &public_id)?;
+            refuse_cross_owner_shadow(&*self.conn()?, owner, &public_id)?;
         }
 
         let tmp = self.settings.data_dir.join("tmp").join(format!("{}.part", random_hex(8)));

@@ -110,7 +110,7 @@ mod tests {
         {
             let mut conn = rusqlite::Connection::open(&path).unwrap();
             conn.execute_batch("PRAGMA foreign_keys=ON").unwrap();
-            let before_0007 = MIGRATIONS.iter().take_while(|sql| !sql.contains("CREATE TABLE users_new"));
+            let before_0007 = super::MIGRATIONS.iter().take_while(|sql| !sql.contains("CREATE TABLE users_new"));
             Migrations::new(before_0007.map(|sql| M::up(sql)).collect()).to_latest(&mut conn).unwrap();
             conn.execute_batch(
                 "INSERT INTO users VALUES (1, 'a@x.test', 'h', 'admin', 't'), (2, 'b@x.test', 'h', 'user', 't');

@@ -79,7 +79,7 @@ fn versioned_urls_in_asset_json_and_their_cache_headers() {
 
 /// The contract refuses only a first segment that reads as a transform, so `v2/photo` is a valid
 /// public_id (and `v2024` a folder): managed through /v1/assets and delivered by its `url` and its
-/// `versioned_url`. `/v1/image/v2/photo` reads as version 2 of `photo` while `photo` exists
+/// `versioned_url` (the same, versioned, URL). `/v1/image/v2/photo` reads as version 2 of `photo` while `photo` exists
 /// (versioned URLs never change meaning), else as the asset `v2/photo` (README, "Versioned URLs").
 #[test]
 fn public_ids_and_folders_may_start_with_a_version_segment() {
@@ -96,7 +96,8 @@ fn public_ids_and_folders_may_start_with_a_version_segment() {
 
     let a = app.upload_ok(&key, quadrants(40, 40, ImageFormat::Png), "q.png", &[("public_id", "v2/photo")]);
     assert_eq!((a["public_id"].as_str(), a["version"].as_i64()), (Some("v2/photo"), Some(1)));
-    assert_eq!(a["url"], format!("{}/v1/image/v2/photo", app.base));
+    // Its `url` names the version too: unversioned, it would read as version 2 of any `photo`.
+    assert_eq!(a["url"], format!("{}/v1/image/v1/v2/photo", app.base));
     assert_eq!(a["versioned_url"], format!("{}/v1/image/v1/v2/photo", app.base));
     let b = app.upload_ok(&key, quadrants(30, 30, ImageFormat::Png), "q.png", &[("public_id", "v7/a/b")]);
     assert_eq!(b["versioned_url"], format!("{}/v1/image/v1/v7/a/b", app.base));

@@ -49,7 +49,7 @@ def test_object_vectors(v: Dict[str, Any]) -> None:
             cli.url_for("photo-3a7f9c81b2e4", **v["object"])
 
 
-@pytest.mark.parametrize("v", URL_VECTORS, ids=lambda v: str(v["path"]))
+@pytest.mark.parametrize("v", URL_VECTORS, ids=lambda v: str(v.get("path", f"{v['public_id']} unversioned")))
 def test_versioned_url_vectors(v: Dict[str, Any]) -> None:
     cli = Cloudimg(base_url="https://img-cloud.org/")
     # The vector's canonical string as keyword arguments: "w_400,c_fill" -> w=400, c="fill".
