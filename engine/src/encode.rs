@@ -503,10 +503,7 @@ mod tests {
     use image::{Rgb, RgbImage, Rgba, RgbaImage};
 
     use crate::pipeline::Limits;
-
-    #[allow(dead_code)]
-    #[path = "../../../../tests/support/containers.rs"]
-    mod containers;
+    use crate::test_containers as containers;
 
     fn no_deadline() -> Budget {
         Budget::new(Limits::default())

@@ -17,6 +17,11 @@ mod decode;
 mod encode;
 mod jpeg_scans;
 mod ops;
+/// The test side's container readers, so unit tests judge bytes without the engine's own sniffer.
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "../../tests/support/containers.rs"]
+mod test_containers;
 
 pub use accept::AutoFormat;
 pub use error::EngineError;
