@@ -17,7 +17,7 @@ mod decode;
 mod encode;
 mod jpeg_scans;
 mod ops;
-// The test-side container reader (so the encoder's output is checked by code that is not the engine's sniffer).
+/// The test side's container readers, so unit tests judge bytes without the engine's own sniffer.
 #[cfg(test)]
 #[allow(dead_code)]
 #[path = "../../tests/support/containers.rs"]
