@@ -126,6 +126,9 @@ mod tests {
         let bomb = EngineError::TooManyFrames { frames: 1000, width: 1, height: 1, pixels: 1000, max_frames: 500, max_pixels: 1 << 20 };
         assert!(matches!(DomainError::from_engine(bomb.clone(), RENDER), DomainError::Invalid(_)));
         assert!(matches!(DomainError::from_engine(bomb, Stage::Upload), DomainError::TooLarge(m) if m.contains("1000 frames")));
+        let tiles = EngineError::TooComplex("AVIF: grid of 40x40 tiles is over the limit of 1024 tiles".into());
+        assert!(matches!(DomainError::from_engine(tiles.clone(), RENDER), DomainError::Invalid(m) if m.contains("1024 tiles")));
+        assert!(matches!(DomainError::from_engine(tiles, Stage::Upload), DomainError::TooLarge(m) if m.contains("1024 tiles")));
     }
 
     #[test]
