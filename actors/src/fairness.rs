@@ -55,15 +55,34 @@ pub fn presumed_heavy(key: &RenditionKey) -> bool {
     avif && (t.q.unwrap_or(0) >= 90 || side > 1200)
 }
 
+/// How a new job counts against its client's in-flight cap, judged before it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Weight {
+    /// Presumed to hold a thread for long: capped even when the client is alone.
+    Heavy,
+    /// A cheap render miss: capped only while another client has jobs in flight.
+    Light,
+    /// A small upload's validation: milliseconds of decode, and its count is bounded by the upload
+    /// rate limit already, so never refused by count (only a slow-running client is capped). Two
+    /// users uploading a handful of small files at once must not refuse each other.
+    Small,
+}
+
 /// Header pixels over all frames from which an upload's validation is presumed heavy. Validation
 /// decodes the whole original (a full-size render, but for the encode), so its cost grows with the
 /// pixels the header declares; below this (a phone screenshot, an icon, a thumbnail) it takes tens of
-/// milliseconds, and a lone client may upload as many at once as it likes.
+/// milliseconds.
 pub const HEAVY_UPLOAD_PIXELS: u64 = 4_000_000;
 
-/// Whether an upload's validation is presumed to hold a render thread for long (`HEAVY_UPLOAD_PIXELS`).
-pub fn presumed_heavy_upload(info: &SourceInfo) -> bool {
-    u64::from(info.width) * u64::from(info.height) * u64::from(info.frames.max(1)) >= HEAVY_UPLOAD_PIXELS
+impl Weight {
+    /// A render miss, from its key (`presumed_heavy`).
+    pub fn of_render(key: &RenditionKey) -> Self { if presumed_heavy(key) { Weight::Heavy } else { Weight::Light } }
+
+    /// An upload's validation, from its header (`HEAVY_UPLOAD_PIXELS`).
+    pub fn of_upload(info: &SourceInfo) -> Self {
+        let pixels = u64::from(info.width) * u64::from(info.height) * u64::from(info.frames.max(1));
+        if pixels >= HEAVY_UPLOAD_PIXELS { Weight::Heavy } else { Weight::Small }
+    }
 }
 
 /// The fairness client of a signed-in user (session or API key): all of its keys and sessions share one budget.
@@ -107,13 +126,13 @@ impl RenderFairness {
     /// debt by one render, and waits it off before its next miss.
     ///
     /// Both limits protect other clients, so both hold only where someone could be starved:
-    /// - the in-flight cap, for `heavy` misses (`presumed_heavy`) or a client whose renders run slow
+    /// - the in-flight cap, for `Weight::Heavy` jobs or a client whose jobs run slow
     ///   (a render cannot be pre-empted, so these must leave threads free for whoever comes next),
-    ///   and for any miss while another client has renders in flight;
+    ///   and for any `Weight::Light` miss while another client has jobs in flight (`Weight::Small` uploads never);
     /// - the render-seconds budget, while another client has renders in flight.
     ///
     /// A lone client with cheap renders (a load test, a CDN filling its cache) uses every thread.
-    pub fn admit(&self, client: &str, now: Instant, heavy: bool) -> Result<Ticket, DomainError> {
+    pub fn admit(&self, client: &str, now: Instant, weight: Weight) -> Result<Ticket, DomainError> {
         let s = self.settings;
         let k = key(client);
         let mut guard = self.clients.lock().unwrap_or_else(|p| p.into_inner());
@@ -129,7 +148,11 @@ impl RenderFairness {
         let c = clients.map.entry(k).or_insert(Client { tokens: s.burst_seconds, last: now, inflight: 0, mean_secs: 0.0 });
         self.refill(c, now);
         let others = total > c.inflight;
-        let capped = heavy || others || c.mean_secs >= SLOW_RENDER_SECS;
+        let capped = match weight {
+            Weight::Heavy => true,
+            Weight::Light => others,
+            Weight::Small => false,
+        } || c.mean_secs >= SLOW_RENDER_SECS;
         if s.max_inflight > 0 && c.inflight >= s.max_inflight && capped {
             return Err(DomainError::RateLimited {
                 message: format!("render budget spent: {} uncached renders of this client are already queued or running; retry shortly", c.inflight),
@@ -194,12 +217,12 @@ mod tests {
     fn inflight_cap_is_per_client_and_freed_on_drop() {
         let f = fair(60.0, 60.0, 2);
         let t0 = Instant::now();
-        let a1 = f.admit("ip:a", t0, true).unwrap();
-        let _a2 = f.admit("ip:a", t0, true).unwrap();
-        assert!(matches!(f.admit("ip:a", t0, true), Err(DomainError::RateLimited { retry_after: 1, .. })));
-        assert!(f.admit("ip:b", t0, true).is_ok(), "another client is admitted");
+        let a1 = f.admit("ip:a", t0, Weight::Heavy).unwrap();
+        let _a2 = f.admit("ip:a", t0, Weight::Heavy).unwrap();
+        assert!(matches!(f.admit("ip:a", t0, Weight::Heavy), Err(DomainError::RateLimited { retry_after: 1, .. })));
+        assert!(f.admit("ip:b", t0, Weight::Heavy).is_ok(), "another client is admitted");
         drop(a1);
-        assert!(f.admit("ip:a", t0, true).is_ok(), "a finished render frees its slot");
+        assert!(f.admit("ip:a", t0, Weight::Heavy).is_ok(), "a finished render frees its slot");
     }
 
     #[test]
@@ -207,20 +230,20 @@ mod tests {
         let f = fair(30.0, 10.0, 0);
         let t0 = Instant::now();
         // Someone else is rendering: the budget is what keeps user 1 from crowding them out.
-        let _other = f.admit("user:3", t0, false).unwrap();
-        let mut t = f.admit("user:1", t0, false).unwrap();
+        let _other = f.admit("user:3", t0, Weight::Light).unwrap();
+        let mut t = f.admit("user:1", t0, Weight::Light).unwrap();
         t.charge(Duration::from_secs(14));
         drop(t);
         // 10 banked - 14 spent = 4 s of debt at 0.5 s/s: 8 s to wait.
-        match f.admit("user:1", t0, false) {
+        match f.admit("user:1", t0, Weight::Light) {
             Err(DomainError::RateLimited { retry_after, message }) => {
                 assert_eq!(retry_after, 8);
                 assert!(message.contains("render budget spent"), "{message}");
             }
             other => panic!("expected refusal, got {:?}", other.err()),
         }
-        assert!(f.admit("user:2", t0, false).is_ok(), "budgets are per client");
-        assert!(f.admit("user:1", t0 + Duration::from_secs(9), false).is_ok());
+        assert!(f.admit("user:2", t0, Weight::Light).is_ok(), "budgets are per client");
+        assert!(f.admit("user:1", t0 + Duration::from_secs(9), Weight::Light).is_ok());
     }
 
     #[test]
@@ -229,29 +252,45 @@ mod tests {
         let t0 = Instant::now();
         let tickets: Vec<_> = (0..100)
             .map(|_| {
-                let mut t = f.admit("ip:a", t0, true).unwrap();
+                let mut t = f.admit("ip:a", t0, Weight::Heavy).unwrap();
                 t.charge(Duration::from_secs(100));
                 t
             })
             .collect();
         drop(tickets);
-        assert!(f.admit("ip:a", t0, true).is_ok());
+        assert!(f.admit("ip:a", t0, Weight::Heavy).is_ok());
     }
 
     #[test]
     fn idle_clients_are_forgotten_and_indebted_ones_kept() {
         let f = fair(60.0, 1.0, 0);
         let t0 = Instant::now();
-        let _other = f.admit("ip:other", t0, false).unwrap();
-        let mut debtor = f.admit("ip:debtor", t0, false).unwrap();
+        let _other = f.admit("ip:other", t0, Weight::Light).unwrap();
+        let mut debtor = f.admit("ip:debtor", t0, Weight::Light).unwrap();
         debtor.charge(Duration::from_secs(30));
         drop(debtor);
         for i in 0..(MAX_CLIENTS + 10) {
-            drop(f.admit(&format!("ip:{i}"), t0, false).unwrap());
+            drop(f.admit(&format!("ip:{i}"), t0, Weight::Light).unwrap());
         }
         let len = f.clients.lock().unwrap().map.len();
         assert!(len < 20, "idle clients swept: {len} left");
-        assert!(f.admit("ip:debtor", t0, false).is_err(), "the debtor is still in debt");
+        assert!(f.admit("ip:debtor", t0, Weight::Light).is_err(), "the debtor is still in debt");
+    }
+
+    #[test]
+    fn small_uploads_are_never_refused_by_count_unless_their_client_runs_slow() {
+        let f = fair(60.0, 60.0, 1);
+        let t0 = Instant::now();
+        let _other = f.admit("user:2", t0, Weight::Small).unwrap();
+        let held: Vec<_> = (0..4).map(|_| f.admit("user:1", t0, Weight::Small).unwrap()).collect();
+        assert!(f.admit("user:1", t0, Weight::Light).is_err(), "a render miss counts them, while user 2 has one in flight");
+        assert!(f.admit("user:1", t0, Weight::Heavy).is_err());
+        drop(held);
+        let mut slow = f.admit("user:1", t0, Weight::Small).unwrap();
+        slow.charge(Duration::from_secs(3));
+        drop(slow);
+        let _one = f.admit("user:1", t0, Weight::Small).unwrap();
+        assert!(f.admit("user:1", t0, Weight::Small).is_err(), "a client whose validations run slow is capped");
     }
 
     #[test]
@@ -266,40 +305,40 @@ mod tests {
         let f = fair(30.0, 1.0, 1);
         let t0 = Instant::now();
         // Over the cap and deep in debt, but nobody else is waiting for a thread.
-        let mut held: Vec<_> = (0..8).map(|_| f.admit("ip:loadtest", t0, false).unwrap()).collect();
+        let mut held: Vec<_> = (0..8).map(|_| f.admit("ip:loadtest", t0, Weight::Light).unwrap()).collect();
         for t in &mut held {
             t.charge(Duration::from_millis(200));
         }
         drop(held);
-        assert!(f.admit("ip:loadtest", t0, false).is_ok(), "in debt but alone");
+        assert!(f.admit("ip:loadtest", t0, Weight::Light).is_ok(), "in debt but alone");
         // Heavy renders are capped even alone: they would keep the next client from any thread.
-        let _h = f.admit("ip:flood", t0 + Duration::from_secs(60), true).unwrap();
+        let _h = f.admit("ip:flood", t0 + Duration::from_secs(60), Weight::Heavy).unwrap();
     }
 
     #[test]
     fn another_clients_render_brings_the_limits_back() {
         let f = fair(30.0, 0.2, 1);
         let t0 = Instant::now();
-        let mut a = f.admit("ip:a", t0, false).unwrap();
-        let _a2 = f.admit("ip:a", t0, false).unwrap();
-        let b = f.admit("ip:b", t0, false).unwrap();
-        assert!(f.admit("ip:a", t0, false).is_err(), "over the cap while b renders");
+        let mut a = f.admit("ip:a", t0, Weight::Light).unwrap();
+        let _a2 = f.admit("ip:a", t0, Weight::Light).unwrap();
+        let b = f.admit("ip:b", t0, Weight::Light).unwrap();
+        assert!(f.admit("ip:a", t0, Weight::Light).is_err(), "over the cap while b renders");
         a.charge(Duration::from_millis(500));
         drop(a);
-        assert!(matches!(f.admit("ip:a", t0, false), Err(DomainError::RateLimited { .. })), "in debt while b renders");
+        assert!(matches!(f.admit("ip:a", t0, Weight::Light), Err(DomainError::RateLimited { .. })), "in debt while b renders");
         drop(b);
-        assert!(f.admit("ip:a", t0, false).is_ok(), "alone again");
+        assert!(f.admit("ip:a", t0, Weight::Light).is_ok(), "alone again");
     }
 
     #[test]
     fn a_client_whose_renders_run_slow_is_capped_alone() {
         let f = fair(0.0, 0.0, 1);
         let t0 = Instant::now();
-        let mut t = f.admit("ip:s", t0, false).unwrap();
+        let mut t = f.admit("ip:s", t0, Weight::Light).unwrap();
         t.charge(Duration::from_secs(3));
         drop(t);
-        let _one = f.admit("ip:s", t0, false).unwrap();
-        assert!(f.admit("ip:s", t0, false).is_err());
+        let _one = f.admit("ip:s", t0, Weight::Light).unwrap();
+        assert!(f.admit("ip:s", t0, Weight::Light).is_err());
     }
 
     #[test]
@@ -318,10 +357,10 @@ mod tests {
     #[test]
     fn an_upload_is_heavy_by_its_header_pixels_over_all_frames() {
         let info = |width, height, frames| SourceInfo { format: imgcloud_engine::InputFormat::Png, width, height, orientation: 1, has_alpha: false, frames, plays: 0 };
-        assert!(!presumed_heavy_upload(&info(1920, 1080, 1)), "a screenshot");
-        assert!(presumed_heavy_upload(&info(2000, 2000, 1)));
-        assert!(presumed_heavy_upload(&info(6000, 4000, 1)), "a camera photo");
-        assert!(presumed_heavy_upload(&info(500, 500, 16)), "an animation's frames add up");
-        assert!(!presumed_heavy_upload(&info(4, 4, 0)));
+        assert_eq!(Weight::of_upload(&info(1920, 1080, 1)), Weight::Small, "a screenshot");
+        assert_eq!(Weight::of_upload(&info(2000, 2000, 1)), Weight::Heavy);
+        assert_eq!(Weight::of_upload(&info(6000, 4000, 1)), Weight::Heavy, "a camera photo");
+        assert_eq!(Weight::of_upload(&info(500, 500, 16)), Weight::Heavy, "an animation's frames add up");
+        assert_eq!(Weight::of_upload(&info(4, 4, 0)), Weight::Small);
     }
 }

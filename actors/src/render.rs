@@ -13,7 +13,7 @@ use tokio::sync::oneshot;
 use crate::budget::MemoryBudget;
 pub use crate::cache::{Rendition, RenditionCache, RenditionKey};
 use crate::error::{DomainError, Stage};
-use crate::fairness::{RenderFairness, Ticket};
+use crate::fairness::{RenderFairness, Ticket, Weight};
 
 #[derive(Debug, Clone)]
 pub struct RenderSettings {
@@ -140,10 +140,10 @@ impl RenderSupervisor {
     pub fn threads(&self) -> usize { self.shared.settings.threads }
 
     /// Charges a new job to its client's fairness budget, or says when to retry.
-    fn admit(&self, client: Option<&str>, heavy: bool) -> Result<Option<Ticket>, DomainError> {
+    fn admit(&self, client: Option<&str>, weight: Weight) -> Result<Option<Ticket>, DomainError> {
         match (&self.fairness, client) {
             (Some(f), Some(client)) => {
-                f.admit(client, Instant::now(), heavy).map(Some).inspect_err(|_| metrics::counter!("render_budget_refused_total").increment(1))
+                f.admit(client, Instant::now(), weight).map(Some).inspect_err(|_| metrics::counter!("render_budget_refused_total").increment(1))
             }
             _ => Ok(None),
         }
@@ -185,7 +185,7 @@ impl Handler<Render> for RenderSupervisor {
             waiters.push(tx);
             return Ok(rx);
         }
-        let ticket = self.admit(msg.client.as_deref(), crate::fairness::presumed_heavy(&msg.key))?;
+        let ticket = self.admit(msg.client.as_deref(), Weight::of_render(&msg.key))?;
         self.enqueue(Job::Render { key: msg.key.clone(), original: msg.original, ticket })?;
         inflight.insert(msg.key, vec![tx]);
         Ok(rx)
@@ -316,7 +316,7 @@ impl Handler<Validate> for RenderSupervisor {
         let s = &self.shared.settings;
         // Headers only, so cheap on this thread; it tells how heavy the decode will be.
         let info = imgcloud_engine::sniff::probe_with_limits(&msg.bytes, s.max_input_pixels, s.animation).map_err(|e| DomainError::from_engine(e, Stage::Upload))?;
-        let ticket = self.admit(msg.client.as_deref(), crate::fairness::presumed_heavy_upload(&info))?;
+        let ticket = self.admit(msg.client.as_deref(), Weight::of_upload(&info))?;
         let (reply, rx) = oneshot::channel();
         self.enqueue(Job::Validate { bytes: msg.bytes, info, reply, ticket })?;
         Ok(rx)
