@@ -632,7 +632,7 @@ mod tests {
                 let b = encode(img, f, 80, 10, &no_deadline()).unwrap();
                 // The image crate has no AVIF decoder here; our own (rav1d) reads it back.
                 let back = match f {
-                    OutputFormat::Avif => match crate::avif::decode(&b, u64::MAX).unwrap().pixels {
+                    OutputFormat::Avif => match crate::avif::decode(&b, &no_deadline()).unwrap().pixels {
                         crate::decode::Pixels::Image(img) => img,
                         crate::decode::Pixels::Cmyk { .. } => unreachable!("AVIF is never CMYK"),
                     },
