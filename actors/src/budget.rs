@@ -14,6 +14,9 @@ use crate::error::{DomainError, Stage};
 pub struct MemoryBudget {
     inner: Arc<(Mutex<u64>, Condvar)>,
     total: u64,
+    /// Reservations blocked in the wait, so a test can release only once a waiter is really asleep.
+    #[cfg(test)]
+    waiting: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// Why a reservation was not made.
@@ -49,7 +52,12 @@ impl MemoryBudget {
     /// `total` bytes; 0 means derived from the machine (`default_total`).
     pub fn new(total: u64) -> Self {
         let total = if total == 0 { default_total() } else { total };
-        Self { inner: Arc::new((Mutex::new(0), Condvar::new())), total }
+        Self {
+            inner: Arc::new((Mutex::new(0), Condvar::new())),
+            total,
+            #[cfg(test)]
+            waiting: Default::default(),
+        }
     }
 
     pub fn total(&self) -> u64 { self.total }
@@ -69,7 +77,13 @@ impl MemoryBudget {
             if left.is_zero() {
                 return Err(Refused::Busy);
             }
+            // Counted under the lock, which the wait releases atomically: whoever sees the count and
+            // then takes the lock knows this waiter is asleep on the condvar.
+            #[cfg(test)]
+            self.waiting.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             used = freed.wait_timeout(used, left).unwrap_or_else(|e| e.into_inner()).0;
+            #[cfg(test)]
+            self.waiting.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
         }
         *used += bytes;
         metrics::gauge!("render_memory_reserved_bytes").set(*used as f64);
@@ -135,12 +149,18 @@ mod tests {
     fn a_waiting_job_runs_when_another_releases() {
         let b = MemoryBudget::new(100);
         let held = b.reserve(80, Instant::now()).unwrap();
-        let waiter = {
+        let (tx, rx) = std::sync::mpsc::channel();
+        {
             let b = b.clone();
-            std::thread::spawn(move || b.reserve(30, Instant::now() + Duration::from_secs(30)).map(|r| r.bytes))
-        };
+            // A deadline far beyond the test's patience: only the release's wake-up can let it in in time.
+            std::thread::spawn(move || tx.send(b.reserve(30, Instant::now() + Duration::from_secs(600)).map(|r| r.bytes)));
+        }
+        while b.waiting.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+            std::thread::yield_now();
+        }
         drop(held);
-        assert_eq!(waiter.join().unwrap(), Ok(30));
+        let woke = rx.recv_timeout(Duration::from_secs(5)).expect("the release wakes the waiter at once, not at its deadline");
+        assert_eq!(woke, Ok(30));
     }
 
     #[test]

@@ -299,6 +299,17 @@ fn format_name(f: imgcloud_engine::InputFormat) -> &'static str {
     match f { Jpeg => "jpg", Png => "png", Webp => "webp", Gif => "gif", Tiff => "tiff", Bmp => "bmp", Avif => "avif" }
 }
 
+/// TEST ONLY: `IMGCLOUD_TEST_PAUSE_AFTER_RENAME_MS` holds every upload that long between its rename into
+/// originals/ and its row commit, so a crash test (tests/api/resilience.rs) kills the server inside that
+/// window every time instead of by luck. Read only in debug builds (what `cargo test` runs); a release
+/// build has no such pause whatever its environment says.
+fn pause_after_rename_for_tests() {
+    #[cfg(debug_assertions)]
+    if let Some(ms) = std::env::var("IMGCLOUD_TEST_PAUSE_AFTER_RENAME_MS").ok().and_then(|v| v.parse::<u64>().ok()) {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
+}
+
 fn fsync_dir(dir: &Path) {
     // Directory fsync makes the rename durable; failure here is not fatal (the data itself is synced).
     if let Ok(d) = std::fs::File::open(dir) {
@@ -329,20 +340,27 @@ impl CatalogStore {
             return Ok(a);
         }
         let writes = self.writes.load(Ordering::SeqCst);
-        let a = self
-            .conn()?
+        let a = Arc::new(self.read_row(public_id)?);
+        self.remember(public_id, a.clone(), writes);
+        Ok(a)
+    }
+
+    fn read_row(&self, public_id: &str) -> DomainResult<Asset> {
+        self.conn()?
             .query_row(&format!("{ASSET_SELECT} WHERE a.public_id = ?1"), [public_id], asset_from_row)
             .optional()?
-            .ok_or_else(|| DomainError::NotFound(format!("asset '{public_id}'")))?;
-        let a = Arc::new(a);
-        self.meta.insert(public_id.to_string(), a.clone());
-        // A write that committed after the read above may have invalidated before the insert; the
-        // row read would then be cached for good (delivery serving an asset made private, or
-        // deleted). Such a write has counted itself by now, or will invalidate after this insert.
-        if self.writes.load(Ordering::SeqCst) != writes {
+            .ok_or_else(|| DomainError::NotFound(format!("asset '{public_id}'")))
+    }
+
+    /// Caches a row read after `writes_before` writes had been counted. A write that committed after
+    /// that read may have invalidated before this insert; the row would then be cached for good
+    /// (delivery serving an asset made private, or deleted). Such a write has counted itself by now,
+    /// or will invalidate after this insert.
+    fn remember(&self, public_id: &str, a: Arc<Asset>, writes_before: u64) {
+        self.meta.insert(public_id.to_string(), a);
+        if self.writes.load(Ordering::SeqCst) != writes_before {
             self.meta.invalidate(public_id);
         }
-        Ok(a)
     }
 
     /// Drops a public_id's cached row after a committed write (see `get` for why it counts first).
@@ -415,6 +433,7 @@ impl CatalogStore {
             let _ = std::fs::remove_file(&final_path);
             return Err(DomainError::Internal(format!("storing original: {e}")));
         }
+        pause_after_rename_for_tests();
         let original = StoredOriginal { info, size: bytes.len() as i64, storage_key: &storage_key };
         match self.commit_upload(owner, &public_id, &fields, &original, form.overwrite) {
             Ok((row_id, created, replaced)) => {
@@ -785,6 +804,27 @@ mod tests {
     fn original(storage_key: &str) -> StoredOriginal<'_> {
         let info = imgcloud_engine::SourceInfo { format: imgcloud_engine::InputFormat::Png, width: 8, height: 8, orientation: 1, has_alpha: false, frames: 1, plays: 0 };
         StoredOriginal { info, size: 100, storage_key }
+    }
+
+    /// The metadata cache's read-during-write guard, its interleaving made deterministic: a delivery
+    /// reads the public row, a PATCH to private commits and invalidates, then the read inserts.
+    #[test]
+    fn a_read_that_overlapped_a_write_is_not_left_cached() {
+        let (_d, s, alice, _) = setup();
+        let id = PublicId::parse("race/x").unwrap();
+        let public = FieldChanges { visibility: Some(Visibility::Public), ..Default::default() };
+        s.commit_upload(&alice, &id, &public, &original("a.png"), false).unwrap();
+        s.get(id.as_str()).unwrap();
+        assert!(s.cached(id.as_str()).is_some(), "a read with no write beside it is cached");
+        s.forget(id.as_str());
+
+        let before = s.writes.load(Ordering::SeqCst);
+        let stale = Arc::new(s.read_row(id.as_str()).unwrap());
+        s.conn().unwrap().execute("UPDATE assets SET visibility = 'private' WHERE public_id = ?1", [id.as_str()]).unwrap();
+        s.committed(id.as_str());
+        s.remember(id.as_str(), stale, before);
+        assert!(s.cached(id.as_str()).is_none(), "the public row read before the write must not stay cached");
+        assert_eq!(s.get(id.as_str()).unwrap().visibility, Visibility::Private);
     }
 
     /// The interleaving the race produced, made deterministic: Bob's early check ran while the id was

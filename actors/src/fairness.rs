@@ -311,8 +311,21 @@ mod tests {
         }
         drop(held);
         assert!(f.admit("ip:loadtest", t0, Weight::Light).is_ok(), "in debt but alone");
-        // Heavy renders are capped even alone: they would keep the next client from any thread.
-        let _h = f.admit("ip:flood", t0 + Duration::from_secs(60), Weight::Heavy).unwrap();
+    }
+
+    #[test]
+    fn heavy_renders_are_capped_even_alone() {
+        // A heavy render would keep the next client from any thread, so the cap holds with nobody else in flight.
+        let f = fair(30.0, 1.0, 1);
+        let t0 = Instant::now();
+        let first = f.admit("ip:flood", t0, Weight::Heavy).unwrap();
+        assert!(
+            matches!(f.admit("ip:flood", t0, Weight::Heavy), Err(DomainError::RateLimited { retry_after: 1, .. })),
+            "a second heavy render of a lone client is over the cap of 1"
+        );
+        assert!(f.admit("ip:flood", t0, Weight::Light).is_ok(), "a cheap miss of the same lone client is not capped");
+        drop(first);
+        assert!(f.admit("ip:flood", t0, Weight::Heavy).is_ok(), "its slot comes back when the first ends");
     }
 
     #[test]

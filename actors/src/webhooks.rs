@@ -172,11 +172,9 @@ impl WebhookStore {
 
     fn conn(&self) -> DomainResult<Conn> { Ok(self.pool.get()?) }
 
-    /// Registers an endpoint for `owner`. `url` must already have passed the target check.
+    /// Registers an endpoint for `owner`. `url` must already have passed the target check
+    /// (`outbound::ssrf::parse_target`, the one place its rules, length included, are enforced).
     pub fn create(&self, owner: &User, url: &str, events: &[String]) -> DomainResult<CreatedEndpoint> {
-        if url.is_empty() || url.len() > MAX_URL_LEN {
-            return Err(DomainError::Invalid(format!("url must be 1 to {MAX_URL_LEN} bytes")));
-        }
         let events = parse_events(events)?;
         let conn = self.conn()?;
         let count: i64 = conn.query_row("SELECT COUNT(*) FROM webhook_endpoints WHERE owner_id = ?1", [owner.id], |r| r.get(0))?;

@@ -82,10 +82,15 @@ fn refused() -> DomainError {
 
 /// The URL rules that need no DNS: http or https, a host, no credentials, a bounded length.
 pub fn parse_target(url: &str) -> Result<Url, DomainError> {
-    if url.is_empty() || url.len() > MAX_URL_LEN {
+    let too_long = |n: usize| n == 0 || n > MAX_URL_LEN;
+    if too_long(url.len()) {
         return Err(DomainError::Invalid(format!("url must be 1 to {MAX_URL_LEN} bytes")));
     }
     let u = Url::parse(url.trim()).map_err(|e| DomainError::Invalid(format!("url is not a valid URL: {e}")))?;
+    // The normalised form is what is stored and delivered to (a bare host gains its '/'), so it is held to the cap too.
+    if too_long(u.as_str().len()) {
+        return Err(DomainError::Invalid(format!("url must be 1 to {MAX_URL_LEN} bytes")));
+    }
     if !matches!(u.scheme(), "http" | "https") {
         return Err(DomainError::Invalid("url must be http:// or https://".into()));
     }

@@ -1,6 +1,7 @@
 //! Bounds on the outbox (issue #20 items 4 and 5): a per-endpoint backlog cap, endpoints disabled
 //! after sustained failure (reason in the API, re-enabled by PATCH), the WAL cut back by checkpoints,
-//! purges in a lane of their own ahead of webhooks, a per-owner in-flight cap, and the catalog-write rate limit.
+//! purges in a lane of their own ahead of webhooks, a per-owner in-flight cap, the catalog-write rate limit,
+//! dead-lettering after `outbox.max_attempts`, and the endpoint caps (per owner, URL length).
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -206,4 +207,61 @@ fn catalog_writes_are_rate_limited_per_principal() {
     let r = bob.patch(app.url("/v1/assets/b1")).json(&json!({ "tags": ["fine"] })).send().unwrap();
     assert_eq!(r.status(), 200, "Bob has his own bucket");
     assert_eq!(bob.delete(app.url("/v1/assets/b1")).send().unwrap().status(), 204);
+}
+
+/// A receiver that answers 500 to everything: the delivery is tried exactly `outbox.max_attempts`
+/// times (one webhook-id), then kept as dead and counted, and never tried again.
+#[test]
+fn a_delivery_is_kept_as_dead_after_max_attempts() {
+    let stub = Stub::start();
+    stub.answer(500, "{}");
+    let app = spawn_app_with(&[
+        ALLOW,
+        ("IMGCLOUD_OUTBOX__MAX_ATTEMPTS", "3"),
+        ("IMGCLOUD_OUTBOX__RETRY_BASE_MS", "50"),
+        ("IMGCLOUD_OUTBOX__RETRY_MAX_SECS", "1"),
+    ]);
+    let dana = app.user("dana@dead.io");
+    let key = app.api_key(&dana);
+    register(&app, &dana, &stub.url("/down"));
+    app.upload_ok(&key, quadrants(8, 8, image::ImageFormat::Png), "d.png", &[("public_id", "d0")]);
+    wait_metric(&app, "outbox_dead", "the failing delivery is kept as dead", |v| v == 1.0);
+    // Longer than retry_max_secs: a fourth attempt, were there one, would have come by now.
+    std::thread::sleep(Duration::from_millis(2500));
+    let seen = stub.seen();
+    assert_eq!(seen.len(), 3, "exactly max_attempts attempts");
+    assert!(seen.iter().all(|r| r.status == 500 && r.header("webhook-id") == seen[0].header("webhook-id")), "one delivery, retried");
+    assert_eq!(app.metric_sum("outbox_dead"), 1.0, "still counted, not dropped");
+    assert_eq!(app.metric_sum("outbox_depth"), 0.0, "and no longer pending");
+    let h = &hooks(&app, &dana)[0];
+    assert_eq!((h["enabled"].clone(), h["pending"].clone()), (json!(true), json!(0)), "a dead delivery does not disable its endpoint: {h}");
+}
+
+/// `webhooks::MAX_PER_OWNER` endpoints per user: the 21st is 409 until one is deleted, another user unaffected.
+#[test]
+fn endpoints_are_capped_per_owner() {
+    let app = spawn_app_with(&[ALLOW, ("IMGCLOUD_RATE_LIMIT__CATALOG_WRITES_PER_PRINCIPAL_PER_MINUTE", "0")]);
+    let erin = app.user("erin@caps.io");
+    let ids: Vec<String> = (0..20).map(|i| register(&app, &erin, &format!("http://127.0.0.1:9/h{i}"))).collect();
+    let over = erin.post(app.url("/v1/webhooks")).json(&json!({ "url": "http://127.0.0.1:9/h20" })).send().unwrap();
+    let msg = assert_error(over, 409);
+    assert!(msg.contains("at most 20"), "{msg}");
+    let frank = app.user("frank@caps.io");
+    register(&app, &frank, "http://127.0.0.1:9/f");
+    assert_eq!(erin.delete(app.url(&format!("/v1/webhooks/{}", ids[0]))).send().unwrap().status(), 204);
+    register(&app, &erin, "http://127.0.0.1:9/h20");
+}
+
+#[test]
+fn endpoint_urls_are_capped_in_length() {
+    let app = spawn_app_with(&[ALLOW]);
+    let frank = app.user("frank@caps.io");
+    // `webhooks::MAX_URL_LEN` bytes: 2048 accepted and stored whole, 2049 refused with 400.
+    let prefix = "http://127.0.0.1:9/";
+    let at_cap = format!("{prefix}{}", "a".repeat(2048 - prefix.len()));
+    register(&app, &frank, &at_cap);
+    let long = frank.post(app.url("/v1/webhooks")).json(&json!({ "url": format!("{at_cap}a") })).send().unwrap();
+    let msg = assert_error(long, 400);
+    assert!(msg.contains("2048"), "{msg}");
+    assert_eq!(hooks(&app, &frank).iter().filter(|h| h["url"] == at_cap).count(), 1, "the 2048-byte URL is stored whole");
 }
