@@ -80,6 +80,15 @@ export function encodeId(publicId) {
   return publicId.split('/').map(encodeURIComponent).join('/');
 }
 
+/**
+ * Whether a public_id's delivery URL must name its version: a first segment `v` + 1 to 18 digits is what
+ * the server reads as a version (`public_id::version_segment`), so unversioned `/v1/image/v2/photo` could
+ * mean version 2 of `photo`. Checked against tests/vectors/delivery_urls.json by dashboard/tests.
+ */
+export function urlNeedsVersion(publicId) {
+  return /^v\d{1,18}\//.test(publicId);
+}
+
 /** The delivery path of an asset with an optional transform string. */
 export function deliveryPath(publicId, transform = '', version = null) {
   return `/v1/image/${transform ? `${transform}/` : ''}${version ? `v${version}/` : ''}${encodeId(publicId)}`;

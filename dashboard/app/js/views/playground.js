@@ -1,6 +1,6 @@
 // The transform playground: controls for every transform key, the delivery URL (signed for private assets) and the live result with its bytes and format.
 
-import { api, deliveryPath, errorFrom } from '../api.js';
+import { api, deliveryPath, errorFrom, urlNeedsVersion } from '../api.js';
 import { h, field, copyButton, errorBox, describeError, formatBytes, uid } from '../ui.js';
 
 const CROPS = ['fit', 'fill', 'cover', 'contain', 'inside', 'outside', 'thumb'];
@@ -89,7 +89,7 @@ export function playground(asset) {
       } else {
         // The docs' unversioned form, except for a public_id that starts with `v<digits>/`: the server
         // may read that segment as a version of another asset, so its URL names the version.
-        fetchPath = deliveryPath(asset.public_id, t, /^v\d+\//.test(asset.public_id) ? asset.version : null);
+        fetchPath = deliveryPath(asset.public_id, t, urlNeedsVersion(asset.public_id) ? asset.version : null);
         url = base + fetchPath;
         expiresNote.textContent = '';
       }
