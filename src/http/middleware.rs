@@ -25,7 +25,7 @@ use rand::RngCore;
 
 use crate::http::access_log;
 use crate::http::error::{error_response, status_response};
-use crate::http::routes::RouteSlot;
+use crate::http::route_label::RouteSlot;
 use crate::state::AppState;
 
 /// A request id for a request that brought none: a random per-process prefix and a counter, so ids

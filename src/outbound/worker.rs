@@ -20,7 +20,7 @@ use rand::Rng;
 use super::purge::Purger;
 use super::webhook;
 use crate::config::Settings;
-use crate::http::routes::assets::asset_json;
+use crate::delivery::asset_json;
 
 /// Wait before the next attempt after `failures` failed ones: `base * 2^(failures-1)`, capped at
 /// `max`, then drawn from the upper half of that (`unit` in [0, 1)) so retries of many rows spread out.

@@ -1,26 +1,15 @@
 //! /v1/assets: list, read, patch and delete assets (owner or admin); /v1/folders and /v1/tags name what is there.
 use actix_web::{web, HttpResponse};
-use imgcloud_actors::catalog::{Asset, AssetPatch, DeleteAsset, Folders, GetManaged, ListAssets, ListQuery, Tags, UpdateAsset, Visibility};
-use imgcloud_actors::public_id::{parse_tags, url_needs_version};
+use imgcloud_actors::catalog::{AssetPatch, DeleteAsset, Folders, GetManaged, ListAssets, ListQuery, Tags, UpdateAsset, Visibility};
+use imgcloud_actors::public_id::parse_tags;
 use imgcloud_actors::DomainError;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::delivery::asset_json;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::Authenticated;
 use crate::state::{ask, AppState};
-
-/// The asset JSON clients see: the catalog's fields plus the delivery `url` and `versioned_url`.
-/// `url` is unversioned (it follows overwrites) unless the id starts with a version segment: then an
-/// unversioned URL could name another asset's version, so `url` is the versioned one too.
-pub fn asset_json(a: &Asset, public_url: &str) -> Value {
-    let mut v = serde_json::to_value(a).unwrap_or_default();
-    let path = |version| super::image::delivery_path(&imgcloud_engine::Transform::default(), version, &a.public_id);
-    v["url"] = json!(format!("{public_url}{}", path(url_needs_version(&a.public_id).then_some(a.version))));
-    // Immutable per version (an overwrite makes a new one): the URL to embed behind a CDN.
-    v["versioned_url"] = json!(format!("{public_url}{}", path(Some(a.version))));
-    v
-}
 
 #[derive(Deserialize)]
 pub struct ListParams {

@@ -11,7 +11,7 @@ use rust_embed::RustEmbed;
 
 use crate::http::error::status_response;
 use crate::http::middleware::DOCUMENT_POLICY;
-use crate::http::routes::image::none_match;
+use crate::http::caching::none_match;
 
 #[derive(RustEmbed)]
 #[folder = "dashboard/app/"]

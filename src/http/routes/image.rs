@@ -3,7 +3,7 @@
 //! Request flow, in the order the docs describe it: parse the URL, find the asset, check access
 //! (public, signed, or owner credentials), redirect a stale version, answer 304 from the ETag alone
 //! when possible, then serve from memory, else disk, else the render supervisor. Caching headers
-//! (Cache-Control per access kind, CDN cache tags) are decided here, in `cache_control` and `tagged`.
+//! come from `http::caching`; the URL grammar from `delivery::path`.
 use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 
@@ -11,58 +11,18 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{web, HttpRequest, HttpResponse};
 use imgcloud_actors::catalog::{Asset, GetAsset, GetManaged, Visibility};
 use imgcloud_actors::domain::now_unix;
-use imgcloud_actors::public_id::{split_version, url_needs_version, PublicId};
+use imgcloud_actors::public_id::{url_needs_version, PublicId};
 use imgcloud_actors::render::{Render, RenditionKey};
 use imgcloud_actors::DomainError;
 use imgcloud_engine::Transform;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::config::DeliveryConfig;
+use crate::delivery::{delivery_path, parse_delivery_path, DeliveryPath};
+use crate::http::caching::{cache_control, none_match, tagged, Access};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{optional_principal, render_client, Authenticated};
 use crate::state::{ask, AppState};
-
-/// A delivery URL's parts: `/v1/image[/<transform>][/v<version>]/<public_id>`.
-#[derive(Debug, PartialEq)]
-pub struct DeliveryPath {
-    pub transform: Transform,
-    pub version: Option<i64>,
-    pub public_id: PublicId,
-    /// A path `[<t>/]v<N>/<rest>` read as version N of `<rest>` has a second reading when the whole
-    /// `v<N>/<rest>` is a valid public_id too (public_ids may start with `v` and digits): that
-    /// public_id, unversioned. Delivery takes it only when no asset named `<rest>` exists.
-    pub unversioned: Option<PublicId>,
-}
-
-impl DeliveryPath {
-    /// The second reading of a versioned path (see `unversioned`), if it has one.
-    pub fn unversioned_reading(self) -> Option<DeliveryPath> {
-        let public_id = self.unversioned?;
-        Some(DeliveryPath { transform: self.transform, version: None, public_id, unversioned: None })
-    }
-}
-
-/// Splits the path after /v1/image/ per the contract's rule, plus Cloudinary's version segment: after
-/// the optional transform, a segment that is `v` and digits is read as the version when the rest is
-/// a valid public_id. Since a public_id may itself start with such a segment (`v2/photo`), that path
-/// also keeps its unversioned reading, and `resolve` picks between the two by which asset exists.
-pub fn parse_delivery_path(tail: &str) -> Result<DeliveryPath, DomainError> {
-    let (transform, rest) = match tail.split_once('/') {
-        Some((first, rest)) if imgcloud_engine::transform::is_transform_segment(first) => (Transform::parse(first)?, rest),
-        _ => (Transform::default(), tail),
-    };
-    let whole = PublicId::parse(rest);
-    if let Some((version, id)) = split_version(rest) {
-        return match (PublicId::parse(id), whole) {
-            (Ok(public_id), whole) => Ok(DeliveryPath { transform, version: Some(version), public_id, unversioned: whole.ok() }),
-            // `v3/w_200/photo`: no asset could be named `w_200/photo`, so only the whole is a public_id.
-            (Err(_), Ok(public_id)) => Ok(DeliveryPath { transform, version: None, public_id, unversioned: None }),
-            (Err(e), Err(_)) => Err(e),
-        };
-    }
-    Ok(DeliveryPath { transform, version: None, public_id: whole?, unversioned: None })
-}
 
 /// The catalog's asset for a public_id: the metadata cache, else the catalog actor.
 async fn find_asset(state: &AppState, public_id: &PublicId) -> ApiResult<Arc<Asset>> {
@@ -89,20 +49,6 @@ async fn resolve(state: &AppState, path: DeliveryPath) -> ApiResult<(DeliveryPat
     }
 }
 
-/// The path of a delivery URL: the one printer of what `parse_delivery_path` reads, used by signing,
-/// the asset JSON (`url`, `versioned_url`) and the stale-version redirect.
-pub fn delivery_path(transform: &Transform, version: Option<i64>, public_id: &str) -> String {
-    let mut p = String::from("/v1/image/");
-    if !transform.is_identity() {
-        p.push_str(&format!("{transform}/"));
-    }
-    if let Some(v) = version {
-        p.push_str(&format!("v{v}/"));
-    }
-    p.push_str(public_id);
-    p
-}
-
 /// Every Accept header line, joined as RFC 9110 allows; `None` when there is none (or it is not text).
 /// The usual single line is borrowed, not copied.
 fn accept_header(req: &HttpRequest) -> Option<Cow<'_, str>> {
@@ -114,46 +60,10 @@ fn accept_header(req: &HttpRequest) -> Option<Cow<'_, str>> {
     }
 }
 
-/// `If-None-Match` with the weak comparison RFC 9110 13.1.2 asks for: `W/"x"` matches `"x"`.
-pub(crate) fn none_match(if_none_match: Option<&str>, etag: &str) -> bool {
-    if_none_match.is_some_and(|v| {
-        v.split(',').map(str::trim).any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag)
-    })
-}
-
 #[derive(Deserialize)]
 pub struct SignedQuery {
     expires: Option<String>,
     sig: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Access {
-    Public,
-    Signed { seconds_left: i64 },
-    Owner,
-}
-
-/// The caching policy of a delivery response, in one place (the README's table):
-/// a versioned public URL names bytes that never change, so shared caches keep it a year and
-/// browsers never revalidate (`immutable`); an unversioned one keeps its URL across overwrites, so
-/// it lives `max_age_secs` and is then revalidated by ETag. A signed URL may be cached only until it
-/// expires; owner-credential responses never enter a shared cache.
-fn cache_control(access: Access, versioned: bool, d: &DeliveryConfig) -> String {
-    match access {
-        Access::Public if versioned => format!("public, max-age={}, immutable", d.versioned_max_age_secs),
-        Access::Public => format!("public, max-age={}", d.max_age_secs),
-        Access::Signed { seconds_left } => format!("public, max-age={}", seconds_left.max(0)),
-        Access::Owner => "private, no-store".to_string(),
-    }
-}
-
-/// Adds the asset's CDN cache tag under each configured header, so a purge by tag reaches every
-/// transform, format and version of it.
-fn tagged(b: &mut actix_web::HttpResponseBuilder, d: &DeliveryConfig, tag: &HeaderValue) {
-    for name in &d.tag_headers {
-        b.insert_header((name.clone(), tag.clone()));
-    }
 }
 
 async fn check_access(req: &HttpRequest, state: &AppState, asset: &Asset, q: &SignedQuery) -> ApiResult<Access> {
@@ -343,110 +253,4 @@ pub async fn sign(Authenticated(p): Authenticated, state: web::Data<AppState>, b
         "expires_at": expires_at,
         "expires": expires,
     })))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parsed(tail: &str) -> (String, Option<i64>, String) {
-        let p = parse_delivery_path(tail).unwrap_or_else(|e| panic!("{tail}: {e}"));
-        (p.transform.to_string(), p.version, p.public_id.as_str().to_string())
-    }
-
-    /// The second reading of a path, if it has one.
-    fn unversioned(tail: &str) -> Option<(String, Option<i64>, String)> {
-        let p = parse_delivery_path(tail).unwrap_or_else(|e| panic!("{tail}: {e}")).unversioned_reading()?;
-        Some((p.transform.to_string(), p.version, p.public_id.as_str().to_string()))
-    }
-
-    #[test]
-    fn versions_follow_the_optional_transform() {
-        let s = |x: &str| x.to_string();
-        assert_eq!(parsed("photo"), (s(""), None, s("photo")));
-        assert_eq!(parsed("v3/photo"), (s(""), Some(3), s("photo")));
-        assert_eq!(parsed("w_200,c_fill/v12/a/b"), (s("w_200,c_fill"), Some(12), s("a/b")));
-        assert_eq!(parsed("h_10,w_20/a/v3"), (s("w_20,h_10"), None, s("a/v3")));
-        assert_eq!(parsed("w_200/photo"), (s("w_200"), None, s("photo")));
-        assert_eq!(parsed("V3/photo"), (s(""), None, s("V3/photo")));
-        assert_eq!(parsed("v3x/photo"), (s(""), None, s("v3x/photo")));
-        assert!(parse_delivery_path("w_200/a//b").is_err());
-        assert!(parse_delivery_path("v3/a//b").is_err(), "neither reading is a public_id");
-    }
-
-    /// A public_id may start with `v` and digits, so `[<t>/]v<N>/<rest>` reads two ways: version N of
-    /// `<rest>` first (delivery takes it while `<rest>` exists), the whole `v<N>/<rest>` second.
-    #[test]
-    fn a_leading_version_segment_keeps_its_unversioned_reading() {
-        let s = |x: &str| x.to_string();
-        assert_eq!(parsed("v2/photo"), (s(""), Some(2), s("photo")));
-        assert_eq!(unversioned("v2/photo"), Some((s(""), None, s("v2/photo"))));
-        assert_eq!(parsed("w_20/v1/v2/photo"), (s("w_20"), Some(1), s("v2/photo")));
-        assert_eq!(unversioned("w_20/v1/v2/photo"), Some((s("w_20"), None, s("v1/v2/photo"))));
-        assert_eq!(unversioned("photo"), None);
-        assert_eq!(unversioned("a/v3"), None);
-        // Only one reading is a valid public_id: no second reading to fall back to.
-        assert_eq!(parsed("v3"), (s(""), None, s("v3")));
-        assert_eq!(unversioned("v3"), None);
-        assert_eq!(parsed("v3/w_200/photo"), (s(""), None, s("v3/w_200/photo")), "an id cannot start with a transform");
-        assert_eq!(unversioned("v3/w_200/photo"), None);
-        let long = format!("v3/{}", "a".repeat(255));
-        assert_eq!(parsed(&long).1, Some(3));
-        assert_eq!(unversioned(&long), None, "the whole is over 255 characters");
-    }
-
-    #[test]
-    fn printed_paths_parse_back() {
-        for (t, v, id) in [("", None, "photo"), ("w_200,c_fill", Some(3), "a/b"), ("f_auto", None, "x/y.z"), ("", Some(1), "p"), ("", Some(4), "v2/p")] {
-            let transform = if t.is_empty() { Transform::default() } else { Transform::parse(t).unwrap() };
-            let path = delivery_path(&transform, v, id);
-            assert_eq!(parsed(path.strip_prefix("/v1/image/").unwrap()), (t.to_string(), v, id.to_string()), "{path}");
-        }
-        assert_eq!(delivery_path(&Transform::default(), Some(7), "photo"), "/v1/image/v7/photo");
-    }
-
-    /// The vectors the SDKs' URL builders are checked against, read by the server's own parser and
-    /// printer. An id starting with `v<N>/` has only versioned paths (`url_needs_version`).
-    #[test]
-    fn shared_delivery_url_vectors() {
-        let text = include_str!("../../../tests/vectors/delivery_urls.json");
-        let vectors: Vec<serde_json::Value> = serde_json::from_str(text).unwrap();
-        assert!(vectors.len() >= 5);
-        for v in vectors {
-            let (id, t, version) = (v["public_id"].as_str().unwrap(), v["transform"].as_str().unwrap(), v["version"].as_i64());
-            let Some(path) = v["path"].as_str() else {
-                // No URL to print: the builders refuse an unversioned URL for such an id.
-                assert_eq!(v["error"], "version");
-                assert!(version.is_none() && url_needs_version(id), "{v}");
-                continue;
-            };
-            assert!(version.is_some() || !url_needs_version(id), "{path} has two readings");
-            let tail = path.strip_prefix("/v1/image/").unwrap();
-            assert_eq!(parsed(tail), (t.to_string(), version, id.to_string()), "{path}");
-            let transform = if t.is_empty() { Transform::default() } else { Transform::parse(t).unwrap() };
-            assert_eq!(delivery_path(&transform, version, id), path);
-        }
-    }
-
-    #[test]
-    fn cache_control_per_access_and_version() {
-        let d = DeliveryConfig { max_age_secs: 300, versioned_max_age_secs: 31_536_000, default_sign_ttl_secs: 3600, cache_tag_headers: vec![], tag_headers: vec![] };
-        assert_eq!(cache_control(Access::Public, true, &d), "public, max-age=31536000, immutable");
-        assert_eq!(cache_control(Access::Public, false, &d), "public, max-age=300");
-        assert_eq!(cache_control(Access::Signed { seconds_left: 42 }, true, &d), "public, max-age=42");
-        assert_eq!(cache_control(Access::Signed { seconds_left: -1 }, false, &d), "public, max-age=0");
-        assert_eq!(cache_control(Access::Owner, true, &d), "private, no-store");
-    }
-
-    #[test]
-    fn if_none_match_compares_weakly() {
-        let etag = "\"abc\"";
-        for header in ["\"abc\"", "W/\"abc\"", "\"x\", W/\"abc\"", " W/\"y\" ,\"abc\" ", "*"] {
-            assert!(none_match(Some(header), etag), "{header}");
-        }
-        for header in ["\"abcd\"", "W/\"ab\"", "abc", "w/\"abc\"", ""] {
-            assert!(!none_match(Some(header), etag), "{header}");
-        }
-        assert!(!none_match(None, etag));
-    }
 }

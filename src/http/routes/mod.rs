@@ -3,7 +3,6 @@
 //! Every path is an `Endpoint`: a known path with the wrong method answers 405 with `Allow`, not
 //! 404; HEAD is answered wherever GET is; and the path itself names the resource, which is the
 //! only route label metrics ever see.
-use std::cell::Cell;
 use std::rc::Rc;
 
 use actix_web::http::header::{self, HeaderValue};
@@ -14,6 +13,7 @@ use actix_web::{guard, FromRequest, Handler, HttpMessage, Resource, Responder};
 use futures_util::future::{ready, Either};
 
 use crate::http::error::status_response;
+use crate::http::route_label::RouteSlot;
 
 pub mod api_keys;
 pub mod assets;
@@ -68,23 +68,6 @@ pub fn configure_metrics_listener(cfg: &mut web::ServiceConfig) {
         .service(Endpoint::new("/healthz").get(ops::healthz).done());
 }
 
-/// Where routing leaves the matched route's pattern, the only route label metrics ever see.
-/// The edge middleware puts one in the request and keeps a handle, so the label survives a
-/// handler that panics with the request; it is set by the route's method guard, which runs
-/// only once the path has matched (asking actix for the name before routing re-matched the path
-/// against every pattern: an eighth of a cache hit's CPU).
-#[derive(Clone)]
-pub struct RouteSlot(Rc<Cell<&'static str>>);
-
-impl Default for RouteSlot {
-    fn default() -> Self { RouteSlot(Rc::new(Cell::new("unmatched"))) }
-}
-
-impl RouteSlot {
-    /// The matched route's pattern, or "unmatched".
-    pub fn label(&self) -> &'static str { self.0.get() }
-}
-
 /// Everything under /v1/image but /v1/image/sign is a delivery URL (GET and HEAD), labelled
 /// `label`. It is the scope's default service rather than a `{tail:.+}` resource because such a
 /// pattern is a regular expression, and running it on every request was about a tenth of a
@@ -94,7 +77,7 @@ fn delivery(label: &'static str) -> impl ServiceFactory<ServiceRequest, Config =
         let deliver = Rc::new(web::to(image::deliver).new_service(()).await?);
         Ok(fn_service(move |req: ServiceRequest| {
             if let Some(slot) = req.extensions().get::<RouteSlot>() {
-                slot.0.set(label);
+                slot.set(label);
             }
             if matches!(*req.method(), Method::GET | Method::HEAD) {
                 Either::Left(deliver.call(req))
@@ -138,7 +121,7 @@ impl Endpoint {
         let label = self.label;
         let accepts = guard::fn_guard(move |ctx| {
             if let Some(slot) = ctx.req_data().get::<RouteSlot>() {
-                slot.0.set(label);
+                slot.set(label);
             }
             methods.contains(&ctx.head().method)
         });

@@ -12,9 +12,9 @@ use imgcloud_actors::fairness::client_of_user;
 use imgcloud_actors::render::Validate;
 use imgcloud_actors::DomainError;
 
+use crate::delivery::asset_json;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{client_ip, Authenticated};
-use crate::http::routes::assets::asset_json;
 use crate::state::{ask, AppState};
 
 /// Text fields are small; anything longer is a malformed form, not data.
