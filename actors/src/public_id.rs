@@ -6,7 +6,7 @@ use crate::error::DomainError;
 /// A valid public_id: 1..=255 chars, segments of [A-Za-z0-9_.-] joined by single '/',
 /// no '.'/'..' segment, and a first segment that the delivery router would not read as a transform.
 /// A first segment that reads as a version (`v2/photo`) is valid, as the contract says; delivery
-/// tells the two readings of `/v1/image/v2/photo` apart (`http::routes::image::parse_delivery_path`).
+/// tells the two readings of `/v1/image/v2/photo` apart (`delivery::path::parse_delivery_path` in the imgcloud crate).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PublicId(String);
 
