@@ -46,6 +46,6 @@ cd "$HERE/tests"
 npm ci --no-audit --no-fund --loglevel=error
 
 status=0
-node --test --test-concurrency=1 urls.test.js scenario.test.js extras.test.js || status=$?
+node --test --test-concurrency=1 urls.test.js keys.test.js scenario.test.js extras.test.js || status=$?
 echo "dashboard screenshots (desktop and 390 px): $SHOTS"
 exit "$status"

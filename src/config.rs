@@ -282,9 +282,7 @@ impl Settings {
                     .map_err(|_| config::ConfigError::Message(format!("delivery.cache_tag_headers: '{h}' is not a header name")))
             })
             .collect::<Result<_, _>>()?;
-        if s.delivery.default_sign_ttl_secs == 0 || s.delivery.default_sign_ttl_secs > 604_800 {
-            return Err(config::ConfigError::Message("delivery.default_sign_ttl_secs must be 1..=604800".into()));
-        }
+        imgcloud_actors::limits::SIGN_TTL_SECS.check(s.delivery.default_sign_ttl_secs).map_err(|e| config::ConfigError::Message(e.to_string()))?;
         s.cdn_purge.check().map_err(config::ConfigError::Message)?;
         if s.outbox.max_attempts == 0 || s.outbox.retry_base_ms == 0 {
             return Err(config::ConfigError::Message("outbox.max_attempts and outbox.retry_base_ms must be above 0".into()));
@@ -388,5 +386,53 @@ mod tests {
         let mut a = s.auth.clone();
         a.session_ttl_secs = 5;
         assert_eq!(a.session_ttl(), 5);
+    }
+
+    /// The figures config/default.toml, the README and the decisions state for a limit are the
+    /// table's (`imgcloud_actors::limits`): its value, any `(min..max)` range in the comment above
+    /// it, and every "`key` (N)" or "`key` (N MP" in the docs. Edit the table, then these.
+    #[test]
+    fn config_defaults_and_docs_agree_with_the_limits_table() {
+        use imgcloud_actors::limits::ALL;
+        let defaults = Config::builder().add_source(File::from_str(DEFAULTS, FileFormat::Toml)).build().unwrap();
+        let lines: Vec<&str> = DEFAULTS.lines().collect();
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let docs: Vec<(String, String)> = ["README.md", "docs/decisions.md"]
+            .iter()
+            .map(|f| (f.to_string(), std::fs::read_to_string(root.join(f)).unwrap()))
+            .collect();
+        let mut checked = 0;
+        for l in ALL {
+            let Some((section, key)) = l.name.split_once('.') else { continue };
+            assert_eq!(defaults.get::<u64>(l.name).unwrap(), l.default, "config/default.toml {}", l.name);
+            // The comment block right above `key = ...` in its section.
+            let sec = lines.iter().position(|x| *x == format!("[{section}]")).unwrap();
+            let at = sec + lines[sec..].iter().position(|x| x.starts_with(&format!("{key} ="))).unwrap();
+            let above = lines[..at].iter().rev().take_while(|x| x.starts_with('#')).count();
+            let comment = lines[at - above..at].join(" ");
+            if let Some(range) = comment.split('(').nth(1).and_then(|r| r.split_once(')')).map(|r| r.0).filter(|r| r.contains("..")) {
+                assert_eq!(range, format!("{}..{}", l.min, l.max), "range in the comment of {}", l.name);
+            }
+            for (file, text) in &docs {
+                for (i, _) in text.match_indices(&format!("`{}` (", l.name)) {
+                    let rest = &text[i + l.name.len() + 4..];
+                    let n: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+                    if n.is_empty() {
+                        continue; // the key named in passing, not a figure
+                    }
+                    let stated: u64 = n.parse().unwrap();
+                    let stated = if rest[n.len()..].starts_with(" MP") { stated * 1_000_000 } else { stated };
+                    assert_eq!(stated, l.default, "{file} states {} as {stated}", l.name);
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked >= 3, "the docs' figures were not found ({checked})");
+        // The dashboard's longest signed-URL choice and the Node SDK's documented range.
+        let ttl = imgcloud_actors::limits::SIGN_TTL_SECS;
+        let playground = std::fs::read_to_string(root.join("dashboard/app/js/views/playground.js")).unwrap();
+        assert!(playground.contains(&format!("[{}, '7 days (longest)']", ttl.max)), "playground.js longest TTL");
+        let dts = std::fs::read_to_string(root.join("sdk/node/index.d.ts")).unwrap();
+        assert!(dts.contains(&format!("/** {}..{}, default {}. */", ttl.min, ttl.max, ttl.default)), "index.d.ts ttl_seconds");
     }
 }

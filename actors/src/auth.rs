@@ -45,9 +45,13 @@ fn dummy_hash(cost: u32) -> &'static str {
 
 const USER_COLS: &str = "id, email, role, created_at";
 
+/// Users who see all (`Role::SEES_ALL`): the last one may be neither demoted nor deleted.
+fn count_seeing_all(tx: &rusqlite::Connection) -> DomainResult<i64> {
+    Ok(tx.query_row("SELECT COUNT(*) FROM users WHERE role = ?1", [Role::SEES_ALL], |r| r.get(0))?)
+}
+
 fn user_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
-    let role: String = r.get(2)?;
-    Ok(User { id: r.get(0)?, email: r.get(1)?, role: if role == "admin" { Role::Admin } else { Role::User }, created_at: r.get(3)? })
+    Ok(User { id: r.get(0)?, email: r.get(1)?, role: r.get(2)?, created_at: r.get(3)? })
 }
 
 /// Why a user with assets cannot be deleted, and what to do about it. There is no way to hand
@@ -113,9 +117,8 @@ impl AuthStore {
         let hash = password.map(Password::parse).transpose()?.map(|p| self.hash_password(&p)).transpose()?;
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        if role == Some(Role::User) && current.role == Role::Admin {
-            let admins: i64 = tx.query_row("SELECT COUNT(*) FROM users WHERE role = 'admin'", [], |r| r.get(0))?;
-            if admins <= 1 {
+        if current.sees_all() && role.is_some_and(|r| !r.sees_all()) {
+            if count_seeing_all(&tx)? <= 1 {
                 return Err(DomainError::Conflict("cannot demote the last admin".into()));
             }
         }
@@ -142,9 +145,8 @@ impl AuthStore {
         let target = self.get_user(id)?;
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        if target.role == Role::Admin {
-            let admins: i64 = tx.query_row("SELECT COUNT(*) FROM users WHERE role = 'admin'", [], |r| r.get(0))?;
-            if admins <= 1 {
+        if target.sees_all() {
+            if count_seeing_all(&tx)? <= 1 {
                 return Err(DomainError::Conflict("cannot delete the last admin".into()));
             }
         }
@@ -251,7 +253,7 @@ impl AuthStore {
             .query_row("SELECT id, user_id FROM api_keys WHERE key_id = ?1 OR CAST(id AS TEXT) = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         let (kid, owner) = row.ok_or_else(|| DomainError::NotFound(format!("api key '{id}'")))?;
-        if owner != caller.id && !caller.is_admin() {
+        if !caller.may_manage(owner) {
             // Same answer as a missing key, so ids of other users' keys are not confirmed.
             return Err(DomainError::NotFound(format!("api key '{id}'")));
         }
@@ -404,7 +406,7 @@ mod tests {
     fn first_admin_generated_once() {
         let (_d, s) = store();
         let (u, pw) = s.ensure_first_admin("admin@x.io", None).unwrap().unwrap();
-        assert!(u.is_admin());
+        assert!(u.sees_all());
         assert!(s.login(&em("admin@x.io"), &pw.unwrap()).is_ok());
         assert!(s.ensure_first_admin("admin@x.io", None).unwrap().is_none());
     }

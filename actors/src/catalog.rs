@@ -25,16 +25,7 @@ use crate::webhooks::Event;
 #[serde(rename_all = "lowercase")]
 pub enum Visibility { Public, Private }
 
-impl Visibility {
-    pub fn parse(s: &str) -> DomainResult<Visibility> {
-        match s.trim() {
-            "public" => Ok(Visibility::Public),
-            "private" => Ok(Visibility::Private),
-            other => Err(DomainError::Invalid(format!("visibility must be 'public' or 'private' (got '{other}')"))),
-        }
-    }
-    pub fn as_str(self) -> &'static str { match self { Visibility::Public => "public", Visibility::Private => "private" } }
-}
+crate::domain::text_enum!(Visibility, "visibility", { Public => "public", Private => "private" });
 
 /// An asset as the catalog knows it. The HTTP layer adds `url`. Deserialize reads the snapshots
 /// the outbox keeps (which never hold the storage key).
@@ -64,7 +55,7 @@ pub struct Asset {
 }
 
 impl Asset {
-    pub fn may_manage(&self, user: &User) -> bool { user.is_admin() || user.id == self.owner }
+    pub fn may_manage(&self, user: &User) -> bool { user.may_manage(self.owner) }
 
     /// The asset's CDN cache tag (`public_id::cache_tag`), hashed on first use and kept with this
     /// snapshot: delivery names it on every response, cache hits included.
@@ -85,22 +76,41 @@ impl PartialEq for TagCell {
 pub struct UploadForm {
     pub file_name: Option<String>,
     pub public_id: Option<String>,
+    /// Folder, tags and visibility, validated before the upload costs a render.
+    pub fields: AssetFields,
+    pub overwrite: bool,
+}
+
+/// Folder, tags and visibility as a client sent them, on upload (form fields) or PATCH (JSON).
+#[derive(Debug, Clone, Default)]
+pub struct AssetFieldsInput {
     pub folder: Option<String>,
-    /// Every `tags` value the form carried, each comma-separated; together they are the tag list.
+    /// Every `tags` value sent, each comma-separated; together they are the tag list.
     pub tags: Option<Vec<String>>,
     pub visibility: Option<String>,
-    pub overwrite: bool,
+}
+
+impl AssetFieldsInput {
+    /// The one validation of these fields, for upload and PATCH alike, so the same bad value gets
+    /// the same 400 whichever way it came.
+    pub fn validate(&self) -> DomainResult<AssetFields> {
+        Ok(AssetFields {
+            folder: self.folder.as_deref().map(Folder::parse).transpose()?,
+            tags: self.tags.as_ref().map(|t| parse_tags(t.iter().map(String::as_str))).transpose()?,
+            visibility: self.visibility.as_deref().map(|v| Visibility::parse(v.trim())).transpose()?,
+        })
+    }
 }
 
 /// Validated folder, tags and visibility, each `None` when the caller left it alone.
 #[derive(Debug, Clone, Default)]
-struct FieldChanges {
+pub struct AssetFields {
     folder: Option<Folder>,
     tags: Option<Vec<String>>,
     visibility: Option<Visibility>,
 }
 
-impl FieldChanges {
+impl AssetFields {
     /// Writes the fields that are set onto an existing row; the others keep their value.
     fn apply(&self, tx: &rusqlite::Transaction<'_>, row_id: i64) -> DomainResult<()> {
         if let Some(f) = &self.folder {
@@ -124,7 +134,7 @@ fn may_store(caller: &User, public_id: &PublicId, existing: Option<i64>, overwri
     match existing {
         None => Ok(()),
         Some(_) if !overwrite => Err(DomainError::Conflict(format!("public_id '{}' already exists (use overwrite=true)", public_id.as_str()))),
-        Some(o) if o != caller.id && !caller.is_admin() => {
+        Some(o) if !caller.may_manage(o) => {
             Err(DomainError::Forbidden(format!("public_id '{}' belongs to another user", public_id.as_str())))
         }
         Some(_) => Ok(()),
@@ -194,12 +204,6 @@ pub struct ListQuery {
     pub cursor: Option<i64>,
 }
 
-#[derive(Debug, Clone, Default)]
-pub struct AssetPatch {
-    pub tags: Option<Vec<String>>,
-    pub folder: Option<String>,
-    pub visibility: Option<Visibility>,
-}
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct UsageFigures {
@@ -266,13 +270,12 @@ const ASSET_SELECT: &str = "SELECT a.id, a.public_id, a.folder, a.visibility, a.
      FROM assets a JOIN users u ON u.id = a.owner_id";
 
 fn asset_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Asset> {
-    let vis: String = r.get(3)?;
     let tags: Option<String> = r.get(14)?;
     Ok(Asset {
         row_id: r.get(0)?,
         public_id: r.get(1)?,
         folder: r.get(2)?,
-        visibility: if vis == "private" { Visibility::Private } else { Visibility::Public },
+        visibility: r.get(3)?,
         format: r.get(4)?,
         width: r.get(5)?,
         height: r.get(6)?,
@@ -395,11 +398,7 @@ impl CatalogStore {
     }
 
     pub fn store_upload(&self, owner: &User, image: crate::render::Validated, form: UploadForm) -> DomainResult<Stored> {
-        let fields = FieldChanges {
-            folder: form.folder.as_deref().map(Folder::parse).transpose()?,
-            tags: form.tags.as_ref().map(|t| parse_tags(t.iter().map(String::as_str))).transpose()?,
-            visibility: form.visibility.as_deref().map(Visibility::parse).transpose()?,
-        };
+        let fields = form.fields;
         let public_id = match form.public_id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             Some(p) => PublicId::parse(p)?,
             None => PublicId::generate(form.file_name.as_deref(), fields.folder.as_ref().unwrap_or(&Folder::default()))?,
@@ -457,7 +456,7 @@ impl CatalogStore {
         &self,
         caller: &User,
         public_id: &PublicId,
-        fields: &FieldChanges,
+        fields: &AssetFields,
         original: &StoredOriginal<'_>,
         overwrite: bool,
     ) -> DomainResult<(i64, bool, Option<String>)> {
@@ -506,7 +505,7 @@ impl CatalogStore {
                     ],
                 )?;
                 let id = tx.last_insert_rowid();
-                FieldChanges { tags: fields.tags.clone(), ..Default::default() }.apply(&tx, id)?;
+                AssetFields { tags: fields.tags.clone(), ..Default::default() }.apply(&tx, id)?;
                 (id, true, None)
             }
         };
@@ -536,7 +535,7 @@ impl CatalogStore {
             args.push(v);
             sql.push_str(&clause.replace("?", &format!("?{}", args.len())));
         };
-        let owner = if caller.is_admin() { q.owner } else { Some(caller.id) };
+        let owner = caller.owner_scope().or(q.owner);
         if let Some(o) = owner {
             arg(&mut sql, " AND a.owner_id = ?", o.into());
         }
@@ -568,7 +567,8 @@ impl CatalogStore {
         if let Some(c) = q.cursor {
             arg(&mut sql, " AND a.id < ?", c.into());
         }
-        let limit = q.limit.clamp(1, 500);
+        let page = crate::limits::LIST_PAGE;
+        let limit = u64::from(q.limit).clamp(page.min, page.max);
         sql.push_str(&format!(" ORDER BY a.id DESC LIMIT {}", limit + 1));
         let conn = self.conn()?;
         let mut st = conn.prepare(&sql)?;
@@ -582,9 +582,8 @@ impl CatalogStore {
         Ok((rows, next))
     }
 
-    pub fn update(&self, caller: &User, public_id: &str, patch: AssetPatch) -> DomainResult<Asset> {
+    pub fn update(&self, caller: &User, public_id: &str, changes: AssetFields) -> DomainResult<Asset> {
         let a = self.get_managed(caller, public_id)?;
-        let changes = FieldChanges { folder: patch.folder.as_deref().map(Folder::parse).transpose()?, tags: patch.tags, visibility: patch.visibility };
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let select = format!("{ASSET_SELECT} WHERE a.id = ?1");
@@ -738,7 +737,7 @@ impl CatalogStore {
     }
 
     fn name_counts(&self, sql: &str, caller: &User) -> DomainResult<Vec<NameCount>> {
-        let owner = (!caller.is_admin()).then_some(caller.id);
+        let owner = caller.owner_scope();
         let conn = self.conn()?;
         let mut st = conn.prepare(sql)?;
         let rows = st.query_map([owner], |r| Ok(NameCount { name: r.get(0)?, count: r.get(1)? }))?.collect::<Result<Vec<_>, _>>()?;
@@ -776,7 +775,7 @@ crate::store_messages! { CatalogActor;
     GetAsset { public_id: String } -> Arc<Asset> => |s, m| s.get(&m.public_id);
     GetManaged { caller: User, public_id: String } -> Arc<Asset> => |s, m| s.get_managed(&m.caller, &m.public_id);
     ListAssets { caller: User, query: ListQuery } -> (Vec<Asset>, Option<i64>) => |s, m| s.list(&m.caller, &m.query);
-    UpdateAsset { caller: User, public_id: String, patch: AssetPatch } -> Asset => |s, m| s.update(&m.caller, &m.public_id, m.patch);
+    UpdateAsset { caller: User, public_id: String, patch: AssetFields } -> Asset => |s, m| s.update(&m.caller, &m.public_id, m.patch);
     DeleteAsset { caller: User, public_id: String } -> String => |s, m| s.delete(&m.caller, &m.public_id);
     Usage { user_id: i64 } -> UsageFigures => |s, m| s.usage(m.user_id);
     UsageAll {} -> Vec<UserUsage> => |s, _m| s.usage_all();
@@ -833,10 +832,10 @@ mod tests {
     fn commit_decides_ownership_inside_its_transaction() {
         let (_d, s, alice, bob) = setup();
         let id = PublicId::parse("shared/x").unwrap();
-        let private = FieldChanges { visibility: Some(Visibility::Private), ..Default::default() };
+        let private = AssetFields { visibility: Some(Visibility::Private), ..Default::default() };
         s.commit_upload(&alice, &id, &private, &original("alice.png"), false).unwrap();
 
-        let public = FieldChanges { visibility: Some(Visibility::Public), ..Default::default() };
+        let public = AssetFields { visibility: Some(Visibility::Public), ..Default::default() };
         let e = s.commit_upload(&bob, &id, &public, &original("bob.png"), true).unwrap_err();
         assert!(matches!(e, DomainError::Forbidden(_)), "{e:?}");
         let e = s.commit_upload(&bob, &id, &public, &original("bob2.png"), false).unwrap_err();
@@ -845,9 +844,36 @@ mod tests {
         let a = s.get(id.as_str()).unwrap();
         assert_eq!((a.owner, a.version, a.visibility, a.storage_key.as_str()), (alice.id, 1, Visibility::Private, "alice.png"));
         // The owner still may.
-        let (_, created, replaced) = s.commit_upload(&alice, &id, &FieldChanges::default(), &original("alice2.png"), true).unwrap();
+        let (_, created, replaced) = s.commit_upload(&alice, &id, &AssetFields::default(), &original("alice2.png"), true).unwrap();
         assert!(!created);
         assert_eq!(replaced.as_deref(), Some("alice.png"));
+    }
+
+    #[test]
+    fn visibility_names_are_exact() {
+        for v in Visibility::ALL {
+            assert_eq!(v.as_str().parse::<Visibility>(), Ok(*v));
+        }
+        for bad in ["Private", "PRIVATE", "hidden", "", "public "] {
+            let e = bad.parse::<Visibility>().unwrap_err();
+            assert_eq!(e.to_string(), format!("visibility must be 'public' or 'private' (got '{bad}')"));
+        }
+    }
+
+    /// A row whose visibility is none of the names (written around the CHECK constraint, as a
+    /// hand edit or a future migration might) is an internal error, never a public asset.
+    #[test]
+    fn a_stored_unknown_visibility_is_an_error_not_public() {
+        let (_d, s, alice, _) = setup();
+        let id = PublicId::parse("odd").unwrap();
+        s.commit_upload(&alice, &id, &AssetFields::default(), &original("odd.png"), false).unwrap();
+        {
+            let conn = s.conn().unwrap();
+            conn.execute_batch("PRAGMA ignore_check_constraints = ON; UPDATE assets SET visibility = 'Private'; PRAGMA ignore_check_constraints = OFF;").unwrap();
+        }
+        s.forget("odd");
+        let e = s.get("odd").unwrap_err();
+        assert!(matches!(&e, DomainError::Internal(m) if m.contains("visibility must be")), "{e:?}");
     }
 
     /// (kind, target, event type or purged public_id) of every outbox row, oldest first.
@@ -876,15 +902,15 @@ mod tests {
         let id = PublicId::parse("evt").unwrap();
         let row = |k: &str, t: &str, w: &str| (k.to_string(), t.to_string(), w.to_string());
 
-        s.commit_upload(&alice, &id, &FieldChanges::default(), &original("e1.png"), false).unwrap();
+        s.commit_upload(&alice, &id, &AssetFields::default(), &original("e1.png"), false).unwrap();
         assert_eq!(outbox(&s), [row("webhook", &a, "asset.uploaded")], "a new asset: nothing cached to purge");
-        s.commit_upload(&alice, &id, &FieldChanges::default(), &original("e2.png"), true).unwrap();
+        s.commit_upload(&alice, &id, &AssetFields::default(), &original("e2.png"), true).unwrap();
         assert_eq!(outbox(&s), [row("webhook", &a, "asset.overwritten"), row("purge", "", "evt")]);
-        s.update(&alice, "evt", AssetPatch { tags: Some(vec!["t".into()]), ..Default::default() }).unwrap();
+        s.update(&alice, "evt", AssetFields { tags: Some(vec!["t".into()]), ..Default::default() }).unwrap();
         assert_eq!(outbox(&s), [row("webhook", &a, "asset.updated")], "tags change no delivered byte");
-        s.update(&alice, "evt", AssetPatch { visibility: Some(Visibility::Private), ..Default::default() }).unwrap();
+        s.update(&alice, "evt", AssetFields { visibility: Some(Visibility::Private), ..Default::default() }).unwrap();
         assert_eq!(outbox(&s), [row("webhook", &a, "asset.updated"), row("purge", "", "evt")]);
-        s.update(&alice, "evt", AssetPatch { visibility: Some(Visibility::Private), ..Default::default() }).unwrap();
+        s.update(&alice, "evt", AssetFields { visibility: Some(Visibility::Private), ..Default::default() }).unwrap();
         assert_eq!(outbox(&s), [row("webhook", &a, "asset.updated")], "unchanged visibility");
         s.delete(&alice, "evt").unwrap();
         assert_eq!(outbox(&s), [row("webhook", &a, "asset.deleted"), row("purge", "", "evt")]);
@@ -905,13 +931,13 @@ mod tests {
     fn the_worker_is_woken_only_after_the_cached_row_is_dropped() {
         let (_d, s, alice, _) = setup();
         let id = PublicId::parse("race").unwrap();
-        s.commit_upload(&alice, &id, &FieldChanges::default(), &original("r1.png"), false).unwrap();
+        s.commit_upload(&alice, &id, &AssetFields::default(), &original("r1.png"), false).unwrap();
         assert!(!woken(&s), "the transaction step wakes nobody");
         s.committed("race");
         assert!(woken(&s));
         assert_eq!(s.get("race").unwrap().version, 1);
 
-        s.commit_upload(&alice, &id, &FieldChanges::default(), &original("r2.png"), true).unwrap();
+        s.commit_upload(&alice, &id, &AssetFields::default(), &original("r2.png"), true).unwrap();
         assert_eq!(s.cached("race").map(|a| a.version), Some(1), "committed, but the old row is still cached");
         assert!(!woken(&s), "so the purge may not start yet");
         s.committed("race");
@@ -920,7 +946,7 @@ mod tests {
         assert_eq!(s.get("race").unwrap().version, 2);
 
         // update and delete go through the same step.
-        s.update(&alice, "race", AssetPatch { visibility: Some(Visibility::Private), ..Default::default() }).unwrap();
+        s.update(&alice, "race", AssetFields { visibility: Some(Visibility::Private), ..Default::default() }).unwrap();
         assert!(s.cached("race").is_none() && woken(&s));
         s.get("race").unwrap();
         s.delete(&alice, "race").unwrap();
@@ -931,16 +957,16 @@ mod tests {
     fn overwrite_keeps_the_fields_it_does_not_set() {
         let (_d, s, alice, _) = setup();
         let id = PublicId::parse("kept").unwrap();
-        let first = FieldChanges {
+        let first = AssetFields {
             folder: Some(Folder::parse("albums/2024").unwrap()),
             tags: Some(vec!["a".into(), "b".into()]),
             visibility: Some(Visibility::Private),
         };
         s.commit_upload(&alice, &id, &first, &original("k1.png"), false).unwrap();
-        let (row, ..) = s.commit_upload(&alice, &id, &FieldChanges::default(), &original("k2.png"), true).unwrap();
+        let (row, ..) = s.commit_upload(&alice, &id, &AssetFields::default(), &original("k2.png"), true).unwrap();
         let a = s.get_by_row(row).unwrap();
         assert_eq!((a.folder.as_str(), a.tags.clone(), a.visibility, a.version), ("albums/2024", vec!["a".to_string(), "b".into()], Visibility::Private, 2));
-        let only_tags = FieldChanges { tags: Some(vec![]), ..Default::default() };
+        let only_tags = AssetFields { tags: Some(vec![]), ..Default::default() };
         let (row, ..) = s.commit_upload(&alice, &id, &only_tags, &original("k3.png"), true).unwrap();
         let a = s.get_by_row(row).unwrap();
         assert_eq!((a.folder.as_str(), a.tags.len(), a.visibility), ("albums/2024", 0, Visibility::Private));

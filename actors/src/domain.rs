@@ -3,6 +3,65 @@ use serde::Serialize;
 
 use crate::error::DomainError;
 
+/// Text that names none of an enum's values, from input or from a stored row. It is never mapped
+/// to a default: input gets a 400 naming the allowed values (`From<UnknownName> for DomainError`),
+/// and a row the database hands back with it is an internal error (`FromSql`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{what} must be {allowed} (got '{got}')")]
+pub struct UnknownName {
+    pub what: &'static str,
+    /// The accepted names, quoted and joined ("'public' or 'private'").
+    pub allowed: String,
+    pub got: String,
+}
+
+impl UnknownName {
+    pub fn new(what: &'static str, names: &[&str], got: &str) -> Self {
+        let quoted: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
+        let allowed = match quoted.split_last() {
+            Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+            _ => quoted.concat(),
+        };
+        // Echoed input stays bounded whatever was sent.
+        UnknownName { what, allowed, got: got.chars().take(64).collect() }
+    }
+}
+
+impl From<UnknownName> for DomainError {
+    fn from(e: UnknownName) -> Self { DomainError::Invalid(e.to_string()) }
+}
+
+/// The one text form of an enum: `as_str`, `FromStr` (unknown names are an `UnknownName`, never a
+/// default), `parse` for input (400), and `FromSql`/`ToSql` so rows read and write the same names.
+macro_rules! text_enum {
+    ($ty:ident, $what:literal, { $($var:ident => $name:literal),+ $(,)? }) => {
+        impl $ty {
+            pub const ALL: &'static [$ty] = &[$($ty::$var),+];
+            pub fn as_str(self) -> &'static str { match self { $($ty::$var => $name),+ } }
+            /// Input's reading: an unknown name is `DomainError::Invalid`.
+            pub fn parse(s: &str) -> Result<$ty, $crate::error::DomainError> { Ok(s.parse::<$ty>()?) }
+        }
+        impl std::str::FromStr for $ty {
+            type Err = $crate::domain::UnknownName;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($name => Ok($ty::$var),)+
+                    other => Err($crate::domain::UnknownName::new($what, &[$($name),+], other)),
+                }
+            }
+        }
+        impl rusqlite::types::FromSql for $ty {
+            fn column_result(v: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+                v.as_str()?.parse().map_err(|e| rusqlite::types::FromSqlError::Other(Box::new(e)))
+            }
+        }
+        impl rusqlite::types::ToSql for $ty {
+            fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> { Ok(self.as_str().into()) }
+        }
+    };
+}
+pub(crate) use text_enum;
+
 /// A syntactically plausible, lower-cased email address of at most 254 bytes, free of control characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Email(String);
@@ -56,16 +115,7 @@ impl std::fmt::Debug for Password {
 #[serde(rename_all = "lowercase")]
 pub enum Role { Admin, User }
 
-impl Role {
-    pub fn parse(s: &str) -> Result<Role, DomainError> {
-        match s {
-            "admin" => Ok(Role::Admin),
-            "user" => Ok(Role::User),
-            other => Err(DomainError::Invalid(format!("role must be 'admin' or 'user' (got '{other}')"))),
-        }
-    }
-    pub fn as_str(self) -> &'static str { match self { Role::Admin => "admin", Role::User => "user" } }
-}
+text_enum!(Role, "role", { Admin => "admin", User => "user" });
 
 /// A user as the API shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -76,8 +126,22 @@ pub struct User {
     pub created_at: String,
 }
 
+/// "Admins see everything": the one policy deciding whose data a user may see and change. Every
+/// query and check asks it; SQL gets its answer as a parameter (`owner_scope`, `ROLE_SEES_ALL`).
+impl Role {
+    /// The role whose holders see and manage every owner's data, as stored in `users.role`.
+    pub const SEES_ALL: Role = Role::Admin;
+    pub fn sees_all(self) -> bool { self == Role::SEES_ALL }
+}
+
 impl User {
-    pub fn is_admin(&self) -> bool { self.role == Role::Admin }
+    /// Whether this user sees and manages every owner's data (and the admin-only endpoints).
+    pub fn sees_all(&self) -> bool { self.role.sees_all() }
+    /// The owner a query must be limited to: `None` (every owner) for those who see all, else the
+    /// user's own id. Bind it as `(?N IS NULL OR owner_id = ?N)`.
+    pub fn owner_scope(&self) -> Option<i64> { (!self.sees_all()).then_some(self.id) }
+    /// Whether this user may see and change what `owner` owns.
+    pub fn may_manage(&self, owner: i64) -> bool { self.id == owner || self.sees_all() }
 }
 
 /// How a request proved who it is.
@@ -160,5 +224,28 @@ mod tests {
         assert!(Password::parse(&"x".repeat(72)).is_ok());
         assert!(Password::parse(&"x".repeat(73)).is_err());
         assert_eq!(format!("{:?}", Password::parse("secret-pw").unwrap()), "Password(***)");
+    }
+
+    #[test]
+    fn role_names_round_trip_and_unknown_ones_are_refused() {
+        for r in Role::ALL {
+            assert_eq!(r.as_str().parse::<Role>(), Ok(*r));
+        }
+        for bad in ["Admin", "ADMIN", " admin", "root", ""] {
+            let e = bad.parse::<Role>().unwrap_err();
+            assert_eq!(e.to_string(), format!("role must be 'admin' or 'user' (got '{bad}')"));
+            assert!(matches!(Role::parse(bad), Err(DomainError::Invalid(_))));
+        }
+    }
+
+    #[test]
+    fn admins_see_everything_and_users_their_own() {
+        let user = |id, role| User { id, email: "x@y.z".into(), role, created_at: String::new() };
+        let (admin, ann) = (user(1, Role::Admin), user(2, Role::User));
+        assert_eq!((admin.owner_scope(), ann.owner_scope()), (None, Some(2)));
+        assert!(admin.may_manage(2) && admin.may_manage(1));
+        assert!(ann.may_manage(2) && !ann.may_manage(1));
+        assert!(admin.sees_all() && !ann.sees_all());
+        assert_eq!(Role::SEES_ALL.as_str(), "admin", "the stored name SQL compares against");
     }
 }

@@ -25,6 +25,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod fairness;
+pub mod limits;
 pub mod outbox;
 pub mod public_id;
 pub mod ratelimit;

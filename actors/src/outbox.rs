@@ -15,6 +15,7 @@ use serde_json::json;
 
 use crate::catalog::Asset;
 use crate::db::{Conn, Pool};
+use crate::domain::Role;
 use crate::error::DomainResult;
 use crate::webhooks::{parse_events, Event};
 
@@ -91,9 +92,9 @@ pub(crate) fn enqueue_event(tx: &rusqlite::Transaction<'_>, event: Event, asset:
     let endpoints: Vec<(String, String, i64)> = {
         let mut st = tx.prepare(
             "SELECT e.id, e.events, e.pending FROM webhook_endpoints e JOIN users u ON u.id = e.owner_id \
-             WHERE (e.owner_id = ?1 OR u.role = 'admin') AND e.disabled_reason IS NULL ORDER BY e.created_at, e.rowid",
+             WHERE (e.owner_id = ?1 OR u.role = ?2) AND e.disabled_reason IS NULL ORDER BY e.created_at, e.rowid",
         )?;
-        let rows = st.query_map([asset.owner], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<Vec<_>, _>>()?;
+        let rows = st.query_map(params![asset.owner, Role::SEES_ALL], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<Vec<_>, _>>()?;
         rows
     };
     let cap = i64::from(MAX_PENDING_PER_ENDPOINT.load(Ordering::Relaxed));

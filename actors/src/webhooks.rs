@@ -157,7 +157,7 @@ pub fn sign(secret: &str, msg_id: &str, timestamp: i64, body: &[u8]) -> DomainRe
 fn owned(tx: &rusqlite::Connection, caller: &User, id: &str) -> DomainResult<()> {
     let owner: Option<i64> = tx.query_row("SELECT owner_id FROM webhook_endpoints WHERE id = ?1", [id], |r| r.get(0)).optional()?;
     match owner {
-        Some(o) if o == caller.id || caller.is_admin() => Ok(()),
+        Some(o) if caller.may_manage(o) => Ok(()),
         _ => Err(DomainError::NotFound(format!("webhook '{}'", id.chars().take(64).collect::<String>()))),
     }
 }
@@ -196,7 +196,7 @@ impl WebhookStore {
 
     /// The caller's endpoints; every endpoint for an admin. Oldest first.
     pub fn list(&self, caller: &User) -> DomainResult<Vec<Endpoint>> {
-        let owner = (!caller.is_admin()).then_some(caller.id);
+        let owner = caller.owner_scope();
         let conn = self.conn()?;
         let mut st = conn.prepare(&format!("SELECT {COLS} FROM webhook_endpoints WHERE (?1 IS NULL OR owner_id = ?1) ORDER BY created_at, rowid"))?;
         let rows = st.query_map([owner], endpoint_from_row)?.collect::<Result<Vec<_>, _>>()?;

@@ -5,6 +5,8 @@
 
 pub mod accept;
 pub mod error;
+pub mod format;
+pub mod limits;
 pub mod memory;
 pub mod plan;
 pub mod sniff;

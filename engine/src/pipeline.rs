@@ -57,7 +57,12 @@ impl Rendered {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_input_pixels: 100_000_000, max_work_pixels: 120_000_000, animation: AnimationLimits::default(), deadline: None }
+        Limits {
+            max_input_pixels: crate::limits::INPUT_PIXELS.default,
+            max_work_pixels: crate::limits::WORK_PIXELS.default,
+            animation: AnimationLimits::default(),
+            deadline: None,
+        }
     }
 }
 

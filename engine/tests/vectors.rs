@@ -71,3 +71,30 @@ fn vectors_cover_every_key_both_ways() {
         assert!(ok && bad, "key {key}: needs a valid and an invalid vector");
     }
 }
+
+const KEY_TABLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/vectors/transform_keys.json");
+
+/// The committed key table is what the engine's table generates, so the SDKs and the dashboard,
+/// which check their own ranges against it, check against the engine. After changing
+/// `engine/src/transform/keys.rs`, regenerate it with `UPDATE_KEYS=1`.
+#[test]
+fn committed_key_table_is_the_engines() {
+    let generated = imgcloud_engine::transform::keys::table_json();
+    if std::env::var_os("UPDATE_KEYS").is_some() {
+        std::fs::write(KEY_TABLE, &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(KEY_TABLE).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "{KEY_TABLE} differs from engine/src/transform/keys.rs; run UPDATE_KEYS=1 cargo test -p imgcloud-engine --test vectors and commit it"
+    );
+    let v: Value = serde_json::from_str(&committed).expect("valid JSON");
+    let names: Vec<&str> = v["keys"].as_array().unwrap().iter().map(|k| k["key"].as_str().unwrap()).collect();
+    assert_eq!(names, imgcloud_engine::transform::KEYS);
+    // Each key's range text is the one its errors carry.
+    for k in v["keys"].as_array().unwrap() {
+        let (key, text) = (k["key"].as_str().unwrap(), k["range_text"].as_str().unwrap());
+        let e = Transform::parse(&format!("{key}_%")).unwrap_err();
+        assert_eq!(e.message, format!("{key} must be {text} (got %)"));
+    }
+}

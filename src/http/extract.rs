@@ -165,7 +165,7 @@ impl FromRequest for Admin {
         let inner = Authenticated::from_request(req, payload);
         Box::pin(async move {
             let Authenticated(p) = inner.await?;
-            if p.user.is_admin() {
+            if p.user.sees_all() {
                 Ok(Admin(p))
             } else {
                 Err(ApiError(DomainError::Forbidden("admin role required".into())).into())

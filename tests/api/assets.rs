@@ -214,3 +214,30 @@ fn owners_admins_and_strangers() {
     assert_error(c.get(app.url("/v1/assets/alice/pic")).header("Authorization", &akey).send().unwrap(), 404);
     assert_eq!(std::fs::read_dir(app.dir.path().join("data/originals")).unwrap().count(), 0);
 }
+
+/// Folder, tags and visibility have one validation for upload and PATCH: the same bad value gets
+/// the same 400 and message either way, and an upload is refused for it before its file is decoded
+/// (a bad field with a file that is no image is still the field's 400, not the file's 415).
+#[test]
+fn upload_and_patch_refuse_the_same_fields_alike() {
+    let app = spawn_app();
+    let admin = app.admin();
+    let key = app.api_key(&admin);
+    app.upload_ok(&key, quadrants(16, 16, ImageFormat::Png), "f.png", &[("public_id", "fields/one")]);
+    let long_tag = "t".repeat(65);
+    for (field, value, json_value) in [
+        ("visibility", "Private", json!("Private")),
+        ("visibility", "secret", json!("secret")),
+        ("tags", long_tag.as_str(), json!([long_tag])),
+        ("folder", "/a//b", json!("/a//b")),
+    ] {
+        let patched = assert_error(
+            admin.patch(app.url("/v1/assets/fields/one")).json(&json!({ field: json_value })).send().unwrap(),
+            400,
+        );
+        for file in [quadrants(16, 16, ImageFormat::Png), b"not an image at all".to_vec()] {
+            let uploaded = assert_error(app.upload(&key, file, "f.png", &[(field, value)]), 400);
+            assert_eq!(uploaded, patched, "{field}={value}");
+        }
+    }
+}

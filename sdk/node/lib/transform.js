@@ -1,6 +1,7 @@
 'use strict';
-// Transform grammar, mirroring engine/src/transform.rs byte for byte (checked against
-// tests/vectors/transforms.json and tests/vectors/transform_objects.json).
+// Transform grammar, mirroring engine/src/transform/ byte for byte (checked against
+// tests/vectors/transforms.json and tests/vectors/transform_objects.json; the ranges against the
+// engine's key table, tests/vectors/transform_keys.json, by test/keys.test.js).
 
 const KEYS = ['w', 'h', 'c', 'q', 'f', 'dpr', 'gr', 'bl', 'r', 'bg'];
 const CROPS = ['fit', 'inside', 'outside', 'fill', 'cover', 'contain', 'thumb'];

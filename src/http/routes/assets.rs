@@ -1,6 +1,6 @@
 //! /v1/assets: list, read, patch and delete assets (owner or admin); /v1/folders and /v1/tags name what is there.
 use actix_web::{web, HttpResponse};
-use imgcloud_actors::catalog::{AssetPatch, DeleteAsset, Folders, GetManaged, ListAssets, ListQuery, Tags, UpdateAsset, Visibility};
+use imgcloud_actors::catalog::{AssetFieldsInput, DeleteAsset, Folders, GetManaged, ListAssets, ListQuery, Tags, UpdateAsset, Visibility};
 use imgcloud_actors::public_id::parse_tags;
 use imgcloud_actors::DomainError;
 use serde::Deserialize;
@@ -33,10 +33,8 @@ fn parse_time(field: &str, s: &str) -> Result<i64, ApiError> {
 
 pub async fn list(Authenticated(p): Authenticated, state: web::Data<AppState>, q: web::Query<ListParams>) -> ApiResult<HttpResponse> {
     let q = q.into_inner();
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=500).contains(&limit) {
-        return Err(ApiError(DomainError::Invalid(format!("limit must be from 1 to 500 (got {limit})"))));
-    }
+    let page = imgcloud_actors::limits::LIST_PAGE;
+    let limit = page.check_as("limit", q.limit.unwrap_or(page.default as u32)).map_err(DomainError::from)? as u32;
     let cursor = q
         .cursor
         .filter(|c| !c.is_empty())
@@ -96,12 +94,11 @@ pub async fn patch(
 ) -> ApiResult<HttpResponse> {
     write_limit(&state, p.user.id).await?;
     let b = body.into_inner();
-    let tags = match b.tags {
-        None => None,
-        Some(TagsField::List(l)) => Some(parse_tags(l.iter().map(String::as_str))?),
-        Some(TagsField::Csv(s)) => Some(parse_tags([s.as_str()])?),
-    };
-    let patch = AssetPatch { tags, folder: b.folder, visibility: b.visibility.as_deref().map(Visibility::parse).transpose()? };
+    let tags = b.tags.map(|t| match t {
+        TagsField::List(l) => l,
+        TagsField::Csv(s) => vec![s],
+    });
+    let patch = AssetFieldsInput { tags, folder: b.folder, visibility: b.visibility }.validate()?;
     let a = ask("catalog", &state.catalog, UpdateAsset { caller: p.user, public_id: id.into_inner(), patch }).await?;
     Ok(HttpResponse::Ok().json(asset_json(&a, state.settings.public_url())))
 }

@@ -235,9 +235,7 @@ fn object_as_grammar(m: &serde_json::Map<String, serde_json::Value>) -> Result<S
 pub async fn sign(Authenticated(p): Authenticated, state: web::Data<AppState>, body: web::Json<SignBody>) -> ApiResult<HttpResponse> {
     let b = body.into_inner();
     let ttl = b.ttl_seconds.unwrap_or(state.settings.delivery.default_sign_ttl_secs as i64);
-    if !(1..=604_800).contains(&ttl) {
-        return Err(ApiError(DomainError::Invalid(format!("ttl_seconds must be from 1 to 604800 (got {ttl})"))));
-    }
+    let ttl = imgcloud_actors::limits::SIGN_TTL_SECS.check_as("ttl_seconds", ttl).map_err(DomainError::from)? as i64;
     let transform = b.transform.map(TransformField::into_transform).transpose()?.unwrap_or_default();
     let public_id = PublicId::parse(&b.public_id)?;
     let asset = ask("catalog", &state.catalog, GetManaged { caller: p.user, public_id: public_id.as_str().to_string() }).await?;

@@ -17,7 +17,7 @@ pub struct Params {
 
 /// `all=true` is for admins only.
 fn check_all(p: &imgcloud_actors::domain::Principal, all: bool) -> ApiResult<()> {
-    if all && !p.user.is_admin() {
+    if all && !p.user.sees_all() {
         return Err(ApiError(DomainError::Forbidden("all=true needs the admin role".into())));
     }
     Ok(())

@@ -1,4 +1,4 @@
-"""The transform grammar, mirrored from the server (engine/src/transform.rs).
+"""The transform grammar, mirrored from the server (engine/src/transform/; ranges checked against tests/vectors/transform_keys.json by tests/test_transform_keys.py).
 
 One table of key specs (`_SPECS`) drives parsing, range checks, error messages and printing, so
 the SDK's canonical string is byte for byte the server's: key order w,h,c,q,f,dpr,gr,bl,r,bg,

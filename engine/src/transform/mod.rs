@@ -1,4 +1,4 @@
-//! The transform grammar: `w_400,h_300,c_fill,...` parsed into a typed `Transform` with one canonical printed form.
+//! The transform grammar: `w_400,h_300,c_fill,...` parsed into a typed `Transform` with one canonical printed form; each key's range lives in `keys`.
 //!
 //! CONTRACT (see ../shared/spec): keys w,h,c,q,f,dpr,gr,bl,r,bg; canonical key order
 //! w,h,c,q,f,dpr,gr,bl,r,bg; parse(print(t)) == t; errors name the key and its allowed range.
@@ -21,21 +21,23 @@
 use std::fmt;
 use std::str::FromStr;
 
+pub mod keys;
+
+pub use crate::format::OutputFormat;
+use keys::{fmt_hundredths, shown, Value};
+
 /// Largest output side in pixels, after `dpr`.
 pub const MAX_SIDE: u32 = 4000;
 /// Largest output area in pixels, after `dpr` (16 MP; equality allowed, so 4000x4000 is fine).
 pub const MAX_PIXELS: u64 = 16_000_000;
 
-/// Keys in canonical order; also the order used in error messages.
-pub const KEYS: [&str; 10] = ["w", "h", "c", "q", "f", "dpr", "gr", "bl", "r", "bg"];
+/// Keys in canonical order; also the order used in error messages (`keys::TABLE`'s names).
+pub const KEYS: [&str; 10] = keys::names();
 
 /// Crop mode (`c_`). Aliases stay distinct so the canonical form echoes what was asked.
+/// Declared in `NAMES`' order, which `as_str` indexes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum CropMode { Fit, Inside, Outside, Fill, Cover, Contain, Thumb }
-
-/// Requested output format (`f_`). `Auto` is resolved by the planner from the Accept header.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum OutputFormat { Auto, Jpg, Png, Webp, Avif, Gif }
+pub enum CropMode { Fit, Fill, Cover, Contain, Inside, Outside, Thumb }
 
 /// A parsed, range-checked transform. `Default` is the identity (no keys).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
@@ -80,91 +82,14 @@ impl CropMode {
         CropMode::Fit, CropMode::Fill, CropMode::Cover, CropMode::Contain,
         CropMode::Inside, CropMode::Outside, CropMode::Thumb,
     ];
+    /// The names used in `c_<name>`, in `ALL`'s order.
+    pub const NAMES: [&'static str; 7] = ["fit", "fill", "cover", "contain", "inside", "outside", "thumb"];
 
     /// The name used in `c_<name>`.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            CropMode::Fit => "fit",
-            CropMode::Inside => "inside",
-            CropMode::Outside => "outside",
-            CropMode::Fill => "fill",
-            CropMode::Cover => "cover",
-            CropMode::Contain => "contain",
-            CropMode::Thumb => "thumb",
-        }
-    }
+    pub fn as_str(&self) -> &'static str { Self::NAMES[*self as usize] }
 
     pub fn from_name(s: &str) -> Option<CropMode> {
         CropMode::ALL.into_iter().find(|m| m.as_str() == s)
-    }
-}
-
-impl OutputFormat {
-    pub const ALL: [OutputFormat; 6] = [
-        OutputFormat::Auto, OutputFormat::Jpg, OutputFormat::Png,
-        OutputFormat::Webp, OutputFormat::Avif, OutputFormat::Gif,
-    ];
-
-    /// The name used in `f_<name>`.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            OutputFormat::Auto => "auto",
-            OutputFormat::Jpg => "jpg",
-            OutputFormat::Png => "png",
-            OutputFormat::Webp => "webp",
-            OutputFormat::Avif => "avif",
-            OutputFormat::Gif => "gif",
-        }
-    }
-
-    /// Accepts `jpeg` as an alias of `jpg`.
-    pub fn from_name(s: &str) -> Option<OutputFormat> {
-        if s == "jpeg" {
-            return Some(OutputFormat::Jpg);
-        }
-        OutputFormat::ALL.into_iter().find(|f| f.as_str() == s)
-    }
-
-    /// `Auto` never reaches an encoder; its octet-stream type only shows up if a caller forgot to plan.
-    pub fn content_type(&self) -> &'static str {
-        match self {
-            OutputFormat::Auto => "application/octet-stream",
-            OutputFormat::Jpg => "image/jpeg",
-            OutputFormat::Png => "image/png",
-            OutputFormat::Webp => "image/webp",
-            OutputFormat::Avif => "image/avif",
-            OutputFormat::Gif => "image/gif",
-        }
-    }
-
-    /// File extension without the dot (`bin` for the unresolved `Auto`).
-    pub fn extension(&self) -> &'static str {
-        match self {
-            OutputFormat::Auto => "bin",
-            other => other.as_str(),
-        }
-    }
-
-    /// Whether the format can carry transparency (GIF's 1-bit transparency counts).
-    /// The largest side the format (and our encoder for it) can write. `Auto` is resolved before
-    /// this is asked.
-    pub fn max_side(&self) -> u32 {
-        match self {
-            OutputFormat::Webp => 16_383,
-            OutputFormat::Jpg => 65_500,
-            OutputFormat::Gif | OutputFormat::Avif => 65_535,
-            OutputFormat::Png | OutputFormat::Auto => u32::MAX,
-        }
-    }
-
-    pub fn has_alpha(&self) -> bool {
-        matches!(self, OutputFormat::Png | OutputFormat::Webp | OutputFormat::Avif | OutputFormat::Gif)
-    }
-
-    /// Whether the server writes this format animated when the source is: GIF and WebP. PNG and
-    /// JPEG are stills; ravif encodes still AVIF only.
-    pub fn carries_animation(&self) -> bool {
-        matches!(self, OutputFormat::Gif | OutputFormat::Webp)
     }
 }
 
@@ -192,110 +117,6 @@ pub fn scale_by_dpr(value: u32, dpr: u16) -> u32 {
     v.clamp(1, u64::from(u32::MAX)) as u32
 }
 
-fn range_text(key: &str) -> &'static str {
-    match key {
-        "w" | "h" => "an integer from 1 to 4000",
-        "c" => "one of fit, fill, cover, contain, inside, outside, thumb",
-        "q" => "an integer from 1 to 100",
-        "f" => "one of auto, jpg, png, webp, avif, gif",
-        "dpr" => "a number from 1 to 3 with at most 2 decimals",
-        "gr" => "1",
-        "bl" => "a number from 0.3 to 25 with at most 2 decimals",
-        "r" => "an integer from -360 to 360",
-        "bg" => "6 hex digits like ffffff",
-        _ => "",
-    }
-}
-
-/// Echoed user input is cut short so an error message stays bounded whatever the URL holds.
-fn shown(value: &str) -> String {
-    const MAX: usize = 32;
-    match value.char_indices().nth(MAX) {
-        Some((i, _)) => format!("{}...", &value[..i]),
-        None => value.to_string(),
-    }
-}
-
-fn bad_value(key: &str, value: &str) -> TransformError {
-    TransformError::new(key, format!("{key} must be {} (got {})", range_text(key), shown(value)))
-}
-
-fn leading_zero(key: &str, value: &str) -> TransformError {
-    TransformError::new(
-        key,
-        format!("{key} must be {}, written without leading zeros (got {})", range_text(key), shown(value)),
-    )
-}
-
-/// `0|[1-9][0-9]*`; `Ok(None)` when it is not digits at all, `Err` for leading zeros.
-fn digits(key: &str, raw: &str, s: &str) -> Result<Option<u64>, TransformError> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return Ok(None);
-    }
-    if s.len() > 1 && s.starts_with('0') {
-        return Err(leading_zero(key, raw));
-    }
-    // More than 9 digits is out of every range; saturating keeps huge inputs from overflowing.
-    Ok(Some(if s.len() > 9 { u64::MAX } else { s.parse().unwrap_or(u64::MAX) }))
-}
-
-fn parse_uint(key: &str, value: &str, min: u64, max: u64) -> Result<u64, TransformError> {
-    match digits(key, value, value)? {
-        Some(n) if (min..=max).contains(&n) => Ok(n),
-        _ => Err(bad_value(key, value)),
-    }
-}
-
-fn parse_rotation(value: &str) -> Result<i32, TransformError> {
-    let (neg, body) = match value.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, value),
-    };
-    match digits("r", value, body)? {
-        // `-0` would be a second spelling of `0`.
-        Some(0) if neg => Err(leading_zero("r", value)),
-        Some(n) if n <= 360 => Ok(if neg { -(n as i32) } else { n as i32 }),
-        _ => Err(bad_value("r", value)),
-    }
-}
-
-/// A decimal with at most 2 fractional digits, returned in hundredths.
-fn parse_hundredths(key: &str, value: &str, min: u64, max: u64) -> Result<u16, TransformError> {
-    let (int, frac) = match value.split_once('.') {
-        Some((i, f)) => (i, Some(f)),
-        None => (value, None),
-    };
-    let Some(int) = digits(key, value, int)? else { return Err(bad_value(key, value)) };
-    let frac = match frac {
-        None => 0,
-        Some(f) if (1..=2).contains(&f.len()) && f.bytes().all(|b| b.is_ascii_digit()) => {
-            let n: u64 = f.parse().unwrap_or(0);
-            if f.len() == 1 { n * 10 } else { n }
-        }
-        Some(_) => return Err(bad_value(key, value)),
-    };
-    let v = int.saturating_mul(100).saturating_add(frac);
-    if (min..=max).contains(&v) { Ok(v as u16) } else { Err(bad_value(key, value)) }
-}
-
-fn parse_hex(value: &str) -> Result<[u8; 3], TransformError> {
-    if value.len() != 6 || !value.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(bad_value("bg", value));
-    }
-    let byte = |i: usize| u8::from_str_radix(&value[i..i + 2], 16).map_err(|_| bad_value("bg", value));
-    Ok([byte(0)?, byte(2)?, byte(4)?])
-}
-
-/// Hundredths printed with trailing zeros trimmed: 150 -> "1.5", 400 -> "4", 205 -> "2.05".
-fn fmt_hundredths(v: u16) -> String {
-    let (int, frac) = (v / 100, v % 100);
-    match frac {
-        0 => int.to_string(),
-        f if f % 10 == 0 => format!("{int}.{}", f / 10),
-        f => format!("{int}.{f:02}"),
-    }
-}
-
 impl Transform {
     /// Parses a transform string in any item order. The empty string is the identity.
     pub fn parse(s: &str) -> Result<Transform, TransformError> {
@@ -321,31 +142,27 @@ impl Transform {
             if std::mem::replace(&mut seen[idx], true) {
                 return Err(TransformError::new(key, format!("duplicate key '{key}'")));
             }
+            let spec = &keys::TABLE[idx];
             let value = match value {
                 Some(v) if !v.is_empty() => v,
-                _ => {
-                    return Err(TransformError::new(
-                        key,
-                        format!("missing value for '{key}': {key} must be {}, as in {key}_<value>", range_text(key)),
-                    ))
-                }
+                _ => return Err(spec.missing_value()),
             };
+            let int = |v: Value| if let Value::Int(n) = v { n } else { 0 };
+            let hundredths = |v: Value| if let Value::Hundredths(n) = v { n } else { 0 };
+            let name = |v: Value| if let Value::Name(n) = v { n } else { "" };
+            let v = spec.parse(value)?;
+            // The table checked the value; these only move it into its typed field.
             match key {
-                "w" => t.w = Some(parse_uint(key, value, 1, 4000)? as u32),
-                "h" => t.h = Some(parse_uint(key, value, 1, 4000)? as u32),
-                "c" => t.c = Some(CropMode::from_name(value).ok_or_else(|| bad_value(key, value))?),
-                "q" => t.q = Some(parse_uint(key, value, 1, 100)? as u8),
-                "f" => t.f = Some(OutputFormat::from_name(value).ok_or_else(|| bad_value(key, value))?),
-                "dpr" => t.dpr = Some(parse_hundredths(key, value, 100, 300)?),
-                "gr" => {
-                    if value != "1" {
-                        return Err(bad_value(key, value));
-                    }
-                    t.gr = true;
-                }
-                "bl" => t.bl = Some(parse_hundredths(key, value, 30, 2500)?),
-                "r" => t.r = Some(parse_rotation(value)?),
-                "bg" => t.bg = Some(parse_hex(value)?),
+                "w" => t.w = Some(int(v) as u32),
+                "h" => t.h = Some(int(v) as u32),
+                "c" => t.c = CropMode::from_name(name(v)),
+                "q" => t.q = Some(int(v) as u8),
+                "f" => t.f = OutputFormat::from_name(name(v)),
+                "dpr" => t.dpr = Some(hundredths(v)),
+                "gr" => t.gr = true,
+                "bl" => t.bl = Some(hundredths(v)),
+                "r" => t.r = Some(int(v) as i32),
+                "bg" => t.bg = if let Value::Rgb(rgb) = v { Some(rgb) } else { None },
                 _ => unreachable!("key list and match arms agree"),
             }
         }
@@ -371,19 +188,16 @@ impl Transform {
     /// Checks every range and the output bound. `parse` ends with it; the planner runs it too,
     /// because a `Transform` can also be built field by field.
     pub fn validate(&self) -> Result<(), TransformError> {
-        let num = |key: &str, v: u64, min: u64, max: u64, shown: String| {
-            if (min..=max).contains(&v) { Ok(()) } else { Err(bad_value(key, &shown)) }
+        let check = |name: &str, v: Option<i64>| match (keys::key(name), v) {
+            (Some(k), Some(v)) => k.check(v),
+            _ => Ok(()),
         };
-        if let Some(w) = self.w { num("w", w.into(), 1, 4000, w.to_string())? }
-        if let Some(h) = self.h { num("h", h.into(), 1, 4000, h.to_string())? }
-        if let Some(q) = self.q { num("q", q.into(), 1, 100, q.to_string())? }
-        if let Some(d) = self.dpr { num("dpr", d.into(), 100, 300, fmt_hundredths(d))? }
-        if let Some(b) = self.bl { num("bl", b.into(), 30, 2500, fmt_hundredths(b))? }
-        if let Some(r) = self.r {
-            if !(-360..=360).contains(&r) {
-                return Err(bad_value("r", &r.to_string()));
-            }
-        }
+        check("w", self.w.map(i64::from))?;
+        check("h", self.h.map(i64::from))?;
+        check("q", self.q.map(i64::from))?;
+        check("dpr", self.dpr.map(i64::from))?;
+        check("bl", self.bl.map(i64::from))?;
+        check("r", self.r.map(i64::from))?;
         let dpr = self.dpr.unwrap_or(100);
         // Without dpr the ranges above already keep a side <= 4000 and w x h <= 16 MP, so the
         // bound can only be broken by dpr, and that is the key the error names.
@@ -574,15 +388,7 @@ mod tests {
     }
 
     #[test]
-    fn format_facts() {
-        assert_eq!(OutputFormat::Jpg.content_type(), "image/jpeg");
-        assert_eq!(OutputFormat::Jpg.extension(), "jpg");
-        assert_eq!(OutputFormat::Avif.content_type(), "image/avif");
-        assert!(!OutputFormat::Jpg.has_alpha());
-        assert!(OutputFormat::Gif.has_alpha());
-        for f in OutputFormat::ALL {
-            assert_eq!(OutputFormat::from_name(f.as_str()), Some(f));
-        }
+    fn crop_names_round_trip() {
         for c in CropMode::ALL {
             assert_eq!(CropMode::from_name(c.as_str()), Some(c));
         }
