@@ -9,6 +9,7 @@ pub mod memory;
 pub mod plan;
 pub mod sniff;
 pub mod transform;
+pub mod validate;
 pub mod pipeline;
 mod animation;
 mod avif;
