@@ -16,6 +16,7 @@ mod avif;
 mod color;
 mod decode;
 mod encode;
+mod jpeg_dc;
 mod jpeg_scans;
 mod ops;
 /// The test side's container readers, so unit tests judge bytes without the engine's own sniffer.
