@@ -4,7 +4,8 @@
 //!
 //!   cargo bench --bench render_loop -- [--runs N] [--warmup W] [--avif-speed S] [--out FILE] INPUT TRANSFORM
 //!
-//! Threads: the engine's data-parallel steps use rayon's global pool; set RAYON_NUM_THREADS.
+//! Threads: a render runs on the calling thread alone (the engine has no parallel loops, issue
+//! #21), like one of the server's render threads; the `rayon_threads` field only echoes RAYON_NUM_THREADS.
 //! Not a criterion bench (harness = false, no statistics): compare.js takes medians itself.
 
 use std::time::Instant;

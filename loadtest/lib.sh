@@ -121,20 +121,27 @@ prepare_photos() {
   python3 loadtest/make_photos.py "$fix/issue70.jpg" "$PHOTOS" > "$WORK/photos.jsonl"
   cp "$fix/hopper.jpg" "$fix/pil_sample_rgb.jpg" "$fix/bug725582-testrotate.jpg" "$PHOTOS/"
   mkdir -p "$CACHE/debs"
-  for pkg in mate-backgrounds gnome-backgrounds; do
+  for pkg in mate-backgrounds gnome-backgrounds plasma-workspace-wallpapers; do
     if ! compgen -G "$CACHE/debs/${pkg}_*.deb" >/dev/null; then
       log "downloading $pkg (apt-get download)"
       [[ -n "$APT_UPDATED" ]] || { $SUDO apt-get update -qq; APT_UPDATED=1; }
       (cd "$CACHE/debs" && apt-get download "$pkg" >/dev/null 2>&1) || die "apt-get download $pkg failed"
     fi
   done
+  # The 2.4-15 MP set (mate, gnome) and, apart, KDE's 12-15 MP JPEGs (5120x2880, baseline and
+  # progressive), so the large photos are added to the set rather than crowding it out.
   if [[ ! -d "$CACHE/backgrounds" ]]; then
     rm -rf "$CACHE/backgrounds.tmp"
-    for d in "$CACHE"/debs/*.deb; do dpkg-deb -x "$d" "$CACHE/backgrounds.tmp"; done
+    for d in "$CACHE"/debs/mate-backgrounds_*.deb "$CACHE"/debs/gnome-backgrounds_*.deb; do dpkg-deb -x "$d" "$CACHE/backgrounds.tmp"; done
     mv "$CACHE/backgrounds.tmp" "$CACHE/backgrounds"
   fi
+  if [[ ! -d "$CACHE/backgrounds-large" ]]; then
+    rm -rf "$CACHE/backgrounds-large.tmp"
+    dpkg-deb -x "$CACHE"/debs/plasma-workspace-wallpapers_*.deb "$CACHE/backgrounds-large.tmp"
+    mv "$CACHE/backgrounds-large.tmp" "$CACHE/backgrounds-large"
+  fi
   PEER_PHOTO_DIR="$WORK/peer-photos"
-  python3 loadtest/peer_photos.py "$CACHE/backgrounds" "$PEER_PHOTO_DIR" "${PEER_PHOTOS:-15}" > "$WORK/peer-photos.jsonl"
+  python3 loadtest/peer_photos.py "$CACHE/backgrounds" "$PEER_PHOTO_DIR" "${PEER_PHOTOS:-15}" "$CACHE/backgrounds-large" "${PEER_LARGE_PHOTOS:-6}" > "$WORK/peer-photos.jsonl"
   chmod -R a+rX "$PEER_PHOTO_DIR"
   mapfile -t PEER_NAMES < <(python3 -c 'import json,sys; [print(json.loads(l)["name"]) for l in open(sys.argv[1]) if l.strip()]' "$WORK/peer-photos.jsonl")
   PEER_BG_VERSIONS="$(for d in "$CACHE"/debs/*.deb; do echo "$(dpkg-deb -f "$d" Package) $(dpkg-deb -f "$d" Version)"; done | paste -sd',' | sed 's/,/, /g')"

@@ -12,7 +12,7 @@
 # Environment knobs (defaults in brackets): PARTS ["peers warm scenarios"], DURATION [20s] per k6
 # scenario; peers: PEER_DURATION [$DURATION], PEER_VUS [2], PEER_FORMATS ["jpeg webp avif png"],
 # PEER_SERVERS ["imgcloud sharp thumbor"], PEER_Q_JPEG [80], PEER_Q_WEBP [80], PEER_Q_AVIF [50],
-# PEER_PHOTOS [15]; warm: WRK_ROUNDS [3] (imgcloud, nginx, nginx-stock; reversed on even rounds), WRK_DURATION [10s],
+# PEER_PHOTOS [15], PEER_LARGE_PHOTOS [6] (12-15 MP); warm: WRK_ROUNDS [3] (imgcloud, nginx, nginx-stock; reversed on even rounds), WRK_DURATION [10s],
 # WRK_THREADS [1], WRK_CONNS [16], WRK_TARGET_BYTES [4096]; scenarios: COLD_VUS [8], WARM_VUS [16],
 # WARM_ROUNDS [2], MIXED_VUS [8], SIGNED_VUS [16], UPLOAD_VUS [4]; OUT [docs/perf/server.md],
 # KEEP_WORK=1 keeps the temp dir (data dir, logs, k6/wrk JSON summaries).

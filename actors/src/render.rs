@@ -110,9 +110,10 @@ impl RenderSupervisor {
         tracing::info!(bytes = budget.total(), "render memory budget");
         let (queue, jobs) = crossbeam_channel::bounded(settings.queue);
         let shared = Arc::new(Shared { settings, cache: cache.clone(), inflight: Mutex::new(HashMap::new()), failures, budget, depth: AtomicUsize::new(0) });
-        // The render threads are a rayon pool, each running one drain loop for good: the engine's
-        // data-parallel steps then stay on the render thread that runs them (the others wait in the
-        // queue, not in rayon, so they steal nothing), instead of spilling into rayon's global pool.
+        // The render threads are a rayon pool, each running one drain loop for good. One render
+        // occupies one thread: the engine runs no parallel loop (its codecs are built without their
+        // rayon features, Cargo.toml), so a render never waits in rayon where it could pick up
+        // another job, and nothing starts rayon's global pool (tests/api/render_threads.rs).
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).thread_name(|i| format!("render-{i}")).build().map_err(DomainError::internal)?;
         {
             let shared = shared.clone();
@@ -295,7 +296,7 @@ impl Validated {
 }
 
 /// Check upload bytes before they are stored: header limits (the same as at render, judged here
-/// before the job takes a queue slot), then a full shrink-on-load decode that catches truncated and
+/// before the job takes a queue slot), then a full decode (`imgcloud_engine::validate`) that catches truncated and
 /// corrupt files. The decode is a job like a render: on a render thread, through the bounded queue,
 /// charged to the uploader's fairness budget, under the memory budget and the render deadline and
 /// work cap, and dropped unrun if the uploader has gone by the time a thread takes it.
@@ -325,13 +326,13 @@ impl Handler<Validate> for RenderSupervisor {
 
 fn validate(bytes: Vec<u8>, info: imgcloud_engine::SourceInfo, s: &RenderSettings, budget: &MemoryBudget, started: Instant) -> Result<Validated, DomainError> {
     let map = |e| DomainError::from_engine(e, Stage::Upload);
-    let t = imgcloud_engine::Transform { w: Some(16), h: Some(16), f: Some(imgcloud_engine::OutputFormat::Png), ..Default::default() };
     // The render's limits: an original whose decode is over the work cap or the deadline could
     // never be rendered here, so it is refused now rather than stored and failed at every render.
     let opts = RenderOptions { auto: Default::default(), limits: s.limits(started), avif_speed: s.avif_speed };
-    let need = imgcloud_engine::memory::estimate(&bytes, &t, &opts).map_err(map)?;
+    // What the validation decode itself holds (a GIF's frames only, not its logical screen).
+    let need = imgcloud_engine::validate::estimate(&bytes, &opts).map_err(map)?;
     let _held = budget.reserve(need, started + s.timeout).map_err(|r| r.into_error(Stage::Upload))?;
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| imgcloud_engine::render(&bytes, &t, &opts)))
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| imgcloud_engine::validate::validate(&bytes, &opts)))
         .map_err(|_| DomainError::Internal("upload validation panicked".into()))?
         .map_err(map)?;
     Ok(Validated { bytes, info })

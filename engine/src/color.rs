@@ -6,11 +6,10 @@
 
 use image::{DynamicImage, RgbImage};
 use lcms2::{ColorSpaceSignature, Flags, GlobalContext, Intent, PixelFormat, Profile, Tag, TagSignature, Transform};
-use rayon::prelude::*;
 
 use crate::decode::{Decoded, Pixels};
 
-/// Rows per parallel chunk handed to Little CMS.
+/// Rows per chunk handed to Little CMS (a 64-row strip stays in cache between source and destination).
 const ROWS_PER_CHUNK: usize = 64;
 
 /// Converts decoded pixels to 8-bit sRGB. Profiles that cannot be parsed, or that do not match the
@@ -84,8 +83,7 @@ fn rgb_to_srgb(img: &mut DynamicImage, src: &Profile) {
         DynamicImage::ImageRgba8(_) => (PixelFormat::RGBA_8, 4),
         _ => (PixelFormat::RGB_8, 3),
     };
-    // NO_CACHE makes the transform shareable across rayon workers; alpha bytes of RGBA_8 are
-    // left untouched by an in-place transform.
+    // Alpha bytes of RGBA_8 are left untouched by an in-place transform.
     let Ok(t) = Transform::<u8, u8, _, _>::new_flags_context(GlobalContext::new(), src, fmt, &srgb, fmt, Intent::Perceptual, Flags::NO_CACHE) else {
         return;
     };
@@ -95,7 +93,7 @@ fn rgb_to_srgb(img: &mut DynamicImage, src: &Profile) {
         DynamicImage::ImageRgb8(b) => b,
         _ => return,
     };
-    buf.par_chunks_mut(width * bpp * ROWS_PER_CHUNK).for_each(|chunk| t.transform_in_place(chunk));
+    buf.chunks_mut(width * bpp * ROWS_PER_CHUNK).for_each(|chunk| t.transform_in_place(chunk));
 }
 
 fn cmyk_to_srgb(width: u32, height: u32, cmyk: Vec<u8>, profile: Option<&Profile>) -> DynamicImage {
@@ -111,10 +109,10 @@ fn cmyk_to_srgb(width: u32, height: u32, cmyk: Vec<u8>, profile: Option<&Profile
     let rows = width as usize * ROWS_PER_CHUNK;
     match transform {
         Some(t) => rgb
-            .par_chunks_mut(rows * 3)
-            .zip(cmyk[..n * 4].par_chunks(rows * 4))
+            .chunks_mut(rows * 3)
+            .zip(cmyk[..n * 4].chunks(rows * 4))
             .for_each(|(dst, src)| t.transform_pixels(src, dst)),
-        None => rgb.par_chunks_mut(rows * 3).zip(cmyk[..n * 4].par_chunks(rows * 4)).for_each(|(dst, src)| {
+        None => rgb.chunks_mut(rows * 3).zip(cmyk[..n * 4].chunks(rows * 4)).for_each(|(dst, src)| {
             for (d, s) in dst.chunks_exact_mut(3).zip(src.chunks_exact(4)) {
                 let k = 255 - u32::from(s[3]);
                 for c in 0..3 {

@@ -211,6 +211,20 @@ fn with_decoder<D: ImageDecoder>(mut dec: D, max_pixels: u64) -> Result<Decoded,
 /// A progressive file shrunk by 8 is first stripped of the scans that cannot change the result
 /// (`jpeg_scans`): the same pixels for a fraction of the Huffman decoding.
 fn decode_jpeg(bytes: &[u8], facts: JpegFacts, shrink: u32, max_pixels: u64) -> Result<Decoded, EngineError> {
+    // A progressive grey or 4:4:4 file at 1/8 needs only its DC scans: read without libjpeg's
+    // whole-image coefficient arrays (`jpeg_dc`), the same pixels.
+    if shrink == 8 {
+        if let Some(eighth) = crate::jpeg_dc::decode_eighth(bytes, max_pixels) {
+            let e = eighth?;
+            let dec = mozjpeg::Decompress::with_markers(&[mozjpeg::Marker::APP(2)]).from_mem(bytes).map_err(corrupt)?;
+            let icc = icc_from_app2(dec.markers().filter(|m| m.marker == mozjpeg::Marker::APP(2)).map(|m| m.data));
+            let image = match e.channels {
+                1 => image::GrayImage::from_raw(e.width, e.height, e.data).map(DynamicImage::ImageLuma8),
+                _ => image::RgbImage::from_raw(e.width, e.height, e.data).map(DynamicImage::ImageRgb8),
+            };
+            return Ok(Decoded { pixels: Pixels::Image(image.ok_or_else(short)?), icc });
+        }
+    }
     match crate::jpeg_scans::prune_for_shrink(bytes, shrink) {
         Some(pruned) => decode_jpeg_stream(&pruned, true, facts, shrink, max_pixels),
         None => decode_jpeg_stream(bytes, false, facts, shrink, max_pixels),

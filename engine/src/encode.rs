@@ -80,10 +80,10 @@ pub(crate) fn encode(img: &DynamicImage, format: OutputFormat, quality: u8, avif
                 .with_quality(f32::from(q))
                 .with_alpha_quality(f32::from(q))
                 .with_speed(avif_speed_for(u64::from(w) * u64::from(h), avif_speed))
-                // One thread per encode: rav1e's tiles otherwise spread over the render pool it runs
-                // in, so one client's AVIF held every render thread and a second client's thumbnail
-                // waited for it whole (12 s in tests/api/fairness.rs). Concurrent renders keep the
-                // cores busy instead; a lone AVIF encode is slower on an idle machine.
+                // One thread per encode, the render's own: rav1e's tiles otherwise spread over the
+                // render pool, so one client's AVIF held every render thread (12 s for a second
+                // client's thumbnail in tests/api/fairness.rs). ravif and rav1e are built without
+                // `threading` (Cargo.toml), so rav1e does not start a pool of its own either.
                 .with_num_threads(Some(1))
                 // 8-bit, as libheif/aom (sharp, imgproxy) write by default: ravif's automatic
                 // 10-bit sends rav1e down its high-bit-depth paths, about 1.5x the encode time

@@ -11,12 +11,14 @@ pub mod memory;
 pub mod plan;
 pub mod sniff;
 pub mod transform;
+pub mod validate;
 pub mod pipeline;
 mod animation;
 mod avif;
 mod color;
 mod decode;
 mod encode;
+mod jpeg_dc;
 mod jpeg_scans;
 mod ops;
 /// The test side's container readers, so unit tests judge bytes without the engine's own sniffer.

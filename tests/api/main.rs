@@ -19,6 +19,7 @@ mod memory;
 mod outbox_limits;
 mod purge;
 mod render_queue;
+mod render_threads;
 mod resilience;
 mod security_startup;
 mod security_catalog;

@@ -135,3 +135,22 @@ fn decompression_bombs_in_flood_stay_under_the_memory_budget() {
     eprintln!("flood statuses {statuses:?}; peak RSS {} MiB (budget {} MiB)", peak / MIB, BUDGET / MIB);
     assert!(peak < BUDGET + OVERHEAD, "peak RSS {} MiB over the budget {} MiB + {} MiB", peak / MIB, BUDGET / MIB, OVERHEAD / MIB);
 }
+
+/// Validating an upload holds what the file's own data needs: the 35-byte GIF's one 1x1 frame,
+/// not the 10000x10000 logical screen (400 MB RGBA) that a render composes and reserves ~800 MB for.
+#[test]
+fn a_huge_canvas_gif_upload_costs_its_frames_not_its_canvas() {
+    let app = spawn_app();
+    let c = app.admin();
+    let key = app.api_key(&c);
+    // Settle the process's own allocations (first request, first validation) before measuring.
+    app.upload_ok(&key, fixture("hopper.jpg"), "small.jpg", &[("public_id", "small")]);
+    let before = peak_rss(app.pid());
+    let asset = app.upload_ok(&key, huge_canvas_gif(), "canvas.gif", &[("public_id", "canvas")]);
+    assert_eq!((asset["width"].as_u64(), asset["height"].as_u64()), (Some(10_000), Some(10_000)), "{asset}");
+    let grown = peak_rss(app.pid()).saturating_sub(before);
+    eprintln!("peak RSS grew by {} MiB validating the 35-byte 10000x10000 GIF", grown / MIB);
+    // The render budget of this file is ~800 MB (its canvas and the canvas's sRGB copy); its
+    // validation must not come near even the canvas alone.
+    assert!(grown < 64 * MIB, "validating a 35-byte GIF grew the peak RSS by {} MiB", grown / MIB);
+}

@@ -14,7 +14,6 @@ mod heif;
 mod yuv;
 
 use image::{DynamicImage, RgbImage, RgbaImage};
-use rayon::prelude::*;
 
 use crate::decode::{Decoded, Pixels};
 use crate::pipeline::Budget;
@@ -200,8 +199,8 @@ fn frame_pixels(frame: &av1::Frame, want: Want) -> Result<ItemPixels, EngineErro
     Ok(ItemPixels { width: frame.width, height: frame.height, data, seq })
 }
 
-/// A grid: tiles decoded a row at a time (the tiles of a row in parallel, each with its own
-/// single-threaded decoder) and copied into the canvas, clipped to the output size. Every tile
+/// A grid: tiles decoded a row at a time (one after another on the render's thread, each with its
+/// own single-threaded decoder) and copied into the canvas, clipped to the output size. Every tile
 /// decodes to its `ispe` (`av1::decode` refuses another size), and the deadline is checked
 /// before each tile.
 fn grid_pixels(f: &Heif, id: u32, want: Want, budget: &Budget) -> Result<ItemPixels, EngineError> {
@@ -215,7 +214,7 @@ fn grid_pixels(f: &Heif, id: u32, want: Want, budget: &Budget) -> Result<ItemPix
     let mut seq = None;
     for (row, ids) in g.tiles.chunks(g.columns as usize).enumerate() {
         let tiles = ids
-            .par_iter()
+            .iter()
             .map(|t| {
                 budget.time()?;
                 frame_pixels(&av1::decode(&f.data(*t)?, g.tile)?, want)

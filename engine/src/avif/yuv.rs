@@ -5,7 +5,6 @@
 //! 3/4 and 1/4, as libyuv and libavif's built-in path do): nearest-neighbour chroma leaves
 //! visible colour fringes on edges.
 
-use rayon::prelude::*;
 
 use super::av1::{Frame, Layout, Plane};
 
@@ -92,7 +91,7 @@ pub(crate) fn to_rgb(frame: &Frame, matrix: Matrix, full_range: bool) -> Vec<u8>
     let mut out = vec![0u8; w * h * 3];
     let luma = frame.plane(0).expect("checked when the frame was built");
     if frame.layout == Layout::Monochrome {
-        out.par_chunks_mut(w * 3).enumerate().for_each(|(y, row)| {
+        out.chunks_exact_mut(w * 3).enumerate().for_each(|(y, row)| {
             for (x, px) in row.chunks_exact_mut(3).enumerate() {
                 let v = to_u8(range.y(f32::from(luma.get(x, y))));
                 px.copy_from_slice(&[v, v, v]);
@@ -103,7 +102,7 @@ pub(crate) fn to_rgb(frame: &Frame, matrix: Matrix, full_range: bool) -> Vec<u8>
     let (u, v) = (frame.plane(1).expect("checked"), frame.plane(2).expect("checked"));
     let (sx, sy) = frame.layout.shifts();
     let xtaps: Vec<_> = (0..w).map(|x| taps(x, u.width, sx)).collect();
-    out.par_chunks_mut(w * 3).enumerate().for_each(|(y, row)| {
+    out.chunks_exact_mut(w * 3).enumerate().for_each(|(y, row)| {
         let (r0, r1, wy) = taps(y, u.height, sy);
         let chroma = |p: &Plane, x: usize| -> f32 {
             let (c0, c1, wx) = xtaps[x];
@@ -142,7 +141,7 @@ pub(crate) fn to_alpha(frame: &Frame, full_range: bool) -> Vec<u8> {
     let range = Range::new(frame.bit_depth, full_range);
     let luma = frame.plane(0).expect("checked when the frame was built");
     let mut out = vec![0u8; w * h];
-    out.par_chunks_mut(w).enumerate().for_each(|(y, row)| {
+    out.chunks_exact_mut(w).enumerate().for_each(|(y, row)| {
         for (x, a) in row.iter_mut().enumerate() {
             *a = to_u8(range.y(f32::from(luma.get(x, y))));
         }

@@ -6,10 +6,9 @@
 //! and RGBA is premultiplied so transparent pixels do not bleed their colour.
 
 use image::{DynamicImage, RgbImage, RgbaImage};
-use rayon::prelude::*;
 
 const SCALE: u32 = 128;
-/// Columns handled together in the vertical pass: long enough rows for the cache, many chunks for rayon.
+/// Columns handled together in the vertical pass: rows long enough for the cache, sums small enough for L1.
 const COLS_PER_CHUNK: usize = 256;
 
 /// Box widths (odd) of the three passes for a Gaussian of `sigma`.
@@ -41,8 +40,8 @@ pub(crate) fn blur(img: DynamicImage, sigma: f32) -> DynamicImage {
         DynamicImage::ImageRgba8(src) => {
             let mut buf: Vec<u16> = src
                 .as_raw()
-                .par_chunks(4)
-                .flat_map_iter(|p| {
+                .chunks_exact(4)
+                .flat_map(|p| {
                     let a = u32::from(p[3]);
                     let pm = move |c: u8| ((u32::from(c) * a * SCALE + 127) / 255) as u16;
                     [pm(p[0]), pm(p[1]), pm(p[2]), (a * SCALE) as u16]
@@ -50,8 +49,8 @@ pub(crate) fn blur(img: DynamicImage, sigma: f32) -> DynamicImage {
                 .collect();
             run(&mut buf, w, h, 4, sizes);
             let out: Vec<u8> = buf
-                .par_chunks(4)
-                .flat_map_iter(|p| {
+                .chunks_exact(4)
+                .flat_map(|p| {
                     let a = u32::from(p[3]);
                     let un = move |c: u16| if a == 0 { 0 } else { ((u32::from(c) * 255 + a / 2) / a).min(255) as u8 };
                     [un(p[0]), un(p[1]), un(p[2]), ((a + SCALE / 2) / SCALE).min(255) as u8]
@@ -61,9 +60,9 @@ pub(crate) fn blur(img: DynamicImage, sigma: f32) -> DynamicImage {
         }
         other => {
             let src = other.into_rgb8();
-            let mut buf: Vec<u16> = src.as_raw().par_iter().map(|v| (u32::from(*v) * SCALE) as u16).collect();
+            let mut buf: Vec<u16> = src.as_raw().iter().map(|v| (u32::from(*v) * SCALE) as u16).collect();
             run(&mut buf, w, h, 3, sizes);
-            let out: Vec<u8> = buf.par_iter().map(|v| ((u32::from(*v) + SCALE / 2) / SCALE).min(255) as u8).collect();
+            let out: Vec<u8> = buf.iter().map(|v| ((u32::from(*v) + SCALE / 2) / SCALE).min(255) as u8).collect();
             DynamicImage::ImageRgb8(RgbImage::from_raw(w as u32, h as u32, out).expect("sized from dimensions"))
         }
     }
@@ -85,7 +84,7 @@ fn run(buf: &mut Vec<u16>, w: usize, h: usize, ch: usize, sizes: [usize; 3]) {
 fn horizontal(src: &[u16], dst: &mut [u16], w: usize, ch: usize, r: usize) {
     let win = (2 * r + 1) as u32;
     let row_len = w * ch;
-    dst.par_chunks_mut(row_len).zip(src.par_chunks(row_len)).for_each(|(out, row)| {
+    for (out, row) in dst.chunks_mut(row_len).zip(src.chunks(row_len)) {
         for c in 0..ch {
             let at = |x: isize| u32::from(row[(x.clamp(0, w as isize - 1) as usize) * ch + c]);
             let mut sum: u32 = (-(r as isize)..=r as isize).map(at).sum();
@@ -94,45 +93,34 @@ fn horizontal(src: &[u16], dst: &mut [u16], w: usize, ch: usize, r: usize) {
                 sum = sum + at(x as isize + r as isize + 1) - at(x as isize - r as isize);
             }
         }
-    });
+    }
 }
 
-/// Box blur of radius `r` down each column, a band of columns at a time so rows stay contiguous.
+/// Box blur of radius `r` down each column, a band of columns at a time so rows stay contiguous
+/// and the band's running sums stay in cache; each band writes its own columns of `dst`.
 fn vertical(src: &[u16], dst: &mut [u16], w: usize, h: usize, ch: usize, r: usize) {
     let win = (2 * r + 1) as u32;
     let row_len = w * ch;
     let band = COLS_PER_CHUNK * ch;
-    let bands: Vec<usize> = (0..row_len).step_by(band).collect();
-    // Each band writes a disjoint set of columns; collect per band, then scatter.
-    let results: Vec<(usize, Vec<u16>)> = bands
-        .par_iter()
-        .map(|&x0| {
-            let bw = band.min(row_len - x0);
-            let row = |y: isize| &src[(y.clamp(0, h as isize - 1) as usize) * row_len + x0..][..bw];
-            let mut sums = vec![0u32; bw];
-            for y in -(r as isize)..=r as isize {
-                for (s, v) in sums.iter_mut().zip(row(y)) {
-                    *s += u32::from(*v);
-                }
+    let mut sums = vec![0u32; band];
+    for x0 in (0..row_len).step_by(band) {
+        let bw = band.min(row_len - x0);
+        let sums = &mut sums[..bw];
+        let row = |y: isize| &src[(y.clamp(0, h as isize - 1) as usize) * row_len + x0..][..bw];
+        sums.fill(0);
+        for y in -(r as isize)..=r as isize {
+            for (s, v) in sums.iter_mut().zip(row(y)) {
+                *s += u32::from(*v);
             }
-            let mut out = vec![0u16; bw * h];
-            for y in 0..h {
-                let o = &mut out[y * bw..][..bw];
-                for (o, s) in o.iter_mut().zip(&sums) {
-                    *o = ((s + win / 2) / win) as u16;
-                }
-                let (add, sub) = (row(y as isize + r as isize + 1), row(y as isize - r as isize));
-                for ((s, a), b) in sums.iter_mut().zip(add).zip(sub) {
-                    *s = *s + u32::from(*a) - u32::from(*b);
-                }
-            }
-            (x0, out)
-        })
-        .collect();
-    for (x0, out) in results {
-        let bw = out.len() / h;
+        }
         for y in 0..h {
-            dst[y * row_len + x0..][..bw].copy_from_slice(&out[y * bw..][..bw]);
+            for (o, s) in dst[y * row_len + x0..][..bw].iter_mut().zip(sums.iter()) {
+                *o = ((s + win / 2) / win) as u16;
+            }
+            let (add, sub) = (row(y as isize + r as isize + 1), row(y as isize - r as isize));
+            for ((s, a), b) in sums.iter_mut().zip(add).zip(sub) {
+                *s = *s + u32::from(*a) - u32::from(*b);
+            }
         }
     }
 }

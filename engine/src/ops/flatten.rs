@@ -2,28 +2,25 @@
 //! is fully opaque (smaller encodes, no needless alpha plane).
 
 use image::{DynamicImage, RgbImage};
-use rayon::prelude::*;
 
 /// Composites RGBA over `bg`, giving RGB. RGB input is returned as is.
 pub(crate) fn flatten(img: DynamicImage, bg: [u8; 3]) -> DynamicImage {
     let DynamicImage::ImageRgba8(src) = img else { return img };
     let (w, h) = src.dimensions();
     let mut out = vec![0u8; w as usize * h as usize * 3];
-    out.par_chunks_mut(3 * 4096).zip(src.as_raw().par_chunks(4 * 4096)).for_each(|(d, s)| {
-        for (d, s) in d.chunks_exact_mut(3).zip(s.chunks_exact(4)) {
-            let a = u32::from(s[3]);
-            for c in 0..3 {
-                d[c] = ((u32::from(s[c]) * a + u32::from(bg[c]) * (255 - a) + 127) / 255) as u8;
-            }
+    for (d, s) in out.chunks_exact_mut(3).zip(src.as_raw().chunks_exact(4)) {
+        let a = u32::from(s[3]);
+        for c in 0..3 {
+            d[c] = ((u32::from(s[c]) * a + u32::from(bg[c]) * (255 - a) + 127) / 255) as u8;
         }
-    });
+    }
     DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, out).expect("sized from dimensions"))
 }
 
 /// Drops the alpha channel when every pixel is opaque.
 pub(crate) fn drop_opaque_alpha(img: DynamicImage) -> DynamicImage {
     match &img {
-        DynamicImage::ImageRgba8(b) if b.as_raw().par_chunks(4).all(|p| p[3] == 255) => flatten(img, [0, 0, 0]),
+        DynamicImage::ImageRgba8(b) if b.as_raw().chunks_exact(4).all(|p| p[3] == 255) => flatten(img, [0, 0, 0]),
         _ => img,
     }
 }

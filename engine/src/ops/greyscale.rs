@@ -1,7 +1,6 @@
 //! Greyscale (`gr_1`): Rec. 709 luma on the sRGB values, alpha kept.
 
 use image::DynamicImage;
-use rayon::prelude::*;
 
 /// Replaces R, G and B by their luma; the layout (RGB or RGBA) stays so alpha survives.
 pub(crate) fn greyscale(mut img: DynamicImage) -> DynamicImage {
@@ -11,16 +10,14 @@ pub(crate) fn greyscale(mut img: DynamicImage) -> DynamicImage {
         DynamicImage::ImageRgb8(b) => b,
         _ => return DynamicImage::ImageRgb8(DynamicImage::ImageLuma8(img.to_luma8()).to_rgb8()),
     };
-    buf.par_chunks_mut(bpp * 4096).for_each(|chunk| {
-        for p in chunk.chunks_exact_mut(bpp) {
-            // Integer weights of 0.2126, 0.7152, 0.0722 scaled by 2^16.
-            let y = (13933 * u32::from(p[0]) + 46871 * u32::from(p[1]) + 4732 * u32::from(p[2]) + 32768) >> 16;
-            let y = y.min(255) as u8;
-            p[0] = y;
-            p[1] = y;
-            p[2] = y;
-        }
-    });
+    for p in buf.chunks_exact_mut(bpp) {
+        // Integer weights of 0.2126, 0.7152, 0.0722 scaled by 2^16.
+        let y = (13933 * u32::from(p[0]) + 46871 * u32::from(p[1]) + 4732 * u32::from(p[2]) + 32768) >> 16;
+        let y = y.min(255) as u8;
+        p[0] = y;
+        p[1] = y;
+        p[2] = y;
+    }
     img
 }
 
