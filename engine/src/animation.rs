@@ -21,11 +21,13 @@ use std::io::Cursor;
 
 use image::{AnimationDecoder, DynamicImage, ImageDecoder};
 
-use crate::decode::{guarded, Decoded, Pixels};
+use crate::pixels::{guarded, Decoded, Pixels};
 use crate::encode::AnimatedEncoder;
-use crate::pipeline::{apply_steps, to_oriented_srgb, Budget, Rendered};
+use crate::budget::Budget;
+use crate::format::Rendered;
+use crate::steps::{apply_steps, to_oriented_srgb};
 use crate::plan::Plan;
-use crate::sniff::{InputFormat, SourceInfo};
+use crate::source::{InputFormat, SourceInfo};
 use crate::EngineError;
 
 fn corrupt(e: impl std::fmt::Display) -> EngineError {

@@ -7,7 +7,7 @@
 use image::{DynamicImage, RgbImage};
 use lcms2::{ColorSpaceSignature, Flags, GlobalContext, Intent, PixelFormat, Profile, Tag, TagSignature, Transform};
 
-use crate::decode::{Decoded, Pixels};
+use crate::pixels::{Decoded, Pixels};
 
 /// Rows per chunk handed to Little CMS (a 64-row strip stays in cache between source and destination).
 const ROWS_PER_CHUNK: usize = 64;

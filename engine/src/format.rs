@@ -1,4 +1,4 @@
-//! Output formats (`f_`): their names and what each can carry (MIME type, extension, largest side, alpha, animation).
+//! Output formats (`f_`): their names, what each can carry (MIME type, extension, largest side, alpha, animation), and a finished render in one.
 //!
 //! The grammar (`transform`) only names a format; what a format can do lives here, so the planner
 //! and the encoders ask one place.
@@ -68,6 +68,20 @@ impl OutputFormat {
     pub fn carries_animation(&self) -> bool {
         matches!(self, OutputFormat::Gif | OutputFormat::Webp)
     }
+}
+
+/// A finished render.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub bytes: Vec<u8>,
+    pub format: OutputFormat,
+    pub width: u32,
+    pub height: u32,
+}
+
+impl Rendered {
+    /// The MIME type of `bytes`, from the one table (`OutputFormat::content_type`).
+    pub fn content_type(&self) -> &'static str { self.format.content_type() }
 }
 
 #[cfg(test)]

@@ -13,6 +13,8 @@ pub mod sniff;
 pub mod transform;
 pub mod validate;
 pub mod pipeline;
+pub mod source;
+mod budget;
 mod animation;
 mod avif;
 mod color;
@@ -21,6 +23,8 @@ mod encode;
 mod jpeg_dc;
 mod jpeg_scans;
 mod ops;
+mod pixels;
+mod steps;
 /// The test side's container readers, so unit tests judge bytes without the engine's own sniffer.
 #[cfg(test)]
 #[allow(dead_code)]

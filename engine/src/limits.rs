@@ -91,7 +91,7 @@ mod tests {
         assert_eq!(INPUT_PIXELS.check_as("n", 0u64).unwrap_err().to_string(), format!("n must be from 1 to {} (got 0)", u64::MAX));
     }
 
-    /// sniff.rs still spells its defaults out (it is another change's file); they must be these.
+    /// Every default the engine hands out is the table's.
     #[test]
     fn the_sniffers_defaults_are_the_tables() {
         assert_eq!(crate::sniff::DEFAULT_MAX_INPUT_PIXELS, INPUT_PIXELS.default);

@@ -35,23 +35,11 @@
 //!   density. It is not scaled by the bound shrink.
 
 use crate::accept::AutoFormat;
-use crate::sniff::InputFormat;
 use crate::transform::{CropMode, OutputFormat, Transform, MAX_PIXELS, MAX_SIDE};
 use crate::EngineError;
 
-/// What the planner needs to know about the source, read from its header.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SourceFacts {
-    /// Stored width/height, before EXIF orientation.
-    pub width: u32,
-    pub height: u32,
-    /// EXIF orientation 1..=8 (1 when absent).
-    pub orientation: u8,
-    pub has_alpha: bool,
-    pub format: InputFormat,
-    /// Frames of an animation (1 for a still image).
-    pub frames: u32,
-}
+pub use crate::source::SourceFacts;
+use crate::source::InputFormat;
 
 /// A rectangle in pixel coordinates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,7 +10,8 @@
 use std::io::Cursor;
 
 use crate::memory::{self, FIXED_OVERHEAD_BYTES};
-use crate::pipeline::{Budget, RenderOptions};
+use crate::budget::Budget;
+use crate::pipeline::RenderOptions;
 use crate::sniff::{self, InputFormat};
 use crate::transform::{OutputFormat, Transform};
 use crate::EngineError;

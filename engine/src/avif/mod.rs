@@ -15,9 +15,9 @@ mod yuv;
 
 use image::{DynamicImage, RgbImage, RgbaImage};
 
-use crate::decode::{Decoded, Pixels};
-use crate::pipeline::Budget;
-use crate::sniff::{InputFormat, SourceInfo};
+use crate::pixels::{Decoded, Pixels};
+use crate::budget::Budget;
+use crate::source::{InputFormat, SourceInfo};
 use crate::EngineError;
 use heif::{Heif, Nclx};
 

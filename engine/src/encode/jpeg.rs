@@ -4,7 +4,7 @@ use std::cell::Cell;
 use std::io::Write;
 
 use super::{err, BAND_BYTES};
-use crate::pipeline::Budget;
+use crate::budget::Budget;
 use crate::EngineError;
 
 /// Quality from which chroma keeps full resolution: below it, 4:2:0 costs little visible detail and

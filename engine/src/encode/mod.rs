@@ -35,7 +35,7 @@ use self::gif::{gif_side, GIF_SPEED};
 use self::png::encode_png;
 use self::jpeg::encode_jpeg;
 use self::webp::{encode_webp, WebpAnimation};
-use crate::pipeline::Budget;
+use crate::budget::Budget;
 use crate::transform::OutputFormat;
 use crate::EngineError;
 
@@ -274,8 +274,8 @@ mod tests {
                 // The image crate has no AVIF decoder here; our own (rav1d) reads it back.
                 let back = match f {
                     OutputFormat::Avif => match crate::avif::decode(&b, &no_deadline()).unwrap().pixels {
-                        crate::decode::Pixels::Image(img) => img,
-                        crate::decode::Pixels::Cmyk { .. } => unreachable!("AVIF is never CMYK"),
+                        crate::pixels::Pixels::Image(img) => img,
+                        crate::pixels::Pixels::Cmyk { .. } => unreachable!("AVIF is never CMYK"),
                     },
                     _ => image::load_from_memory(&b).unwrap(),
                 };

@@ -5,7 +5,7 @@ use std::io::Write;
 use image::ExtendedColorType;
 
 use super::{err, BAND_BYTES};
-use crate::pipeline::Budget;
+use crate::budget::Budget;
 use crate::EngineError;
 
 /// PNG as `image`'s `PngEncoder` with `CompressionType::Fast` and `FilterType::Adaptive` writes it

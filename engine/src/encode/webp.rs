@@ -3,7 +3,7 @@
 use image::DynamicImage;
 
 use super::{err, Plays};
-use crate::pipeline::Budget;
+use crate::budget::Budget;
 use crate::EngineError;
 
 /// libwebp's animation encoder, driven directly: the `webp` crate's `AnimEncoder` ends the

@@ -17,7 +17,7 @@ pub(super) fn bmp_header(b: &[u8], max_pixels: u64) -> Result<SourceInfo, Engine
     };
     check_size(w, h, max_pixels)?;
     // The colour type (32-bit with an alpha mask or not) is subtle; let the decoder read it.
-    let has_alpha = crate::decode::guarded(|| {
+    let has_alpha = crate::pixels::guarded(|| {
         use image::ImageDecoder;
         image::codecs::bmp::BmpDecoder::new(std::io::Cursor::new(b))
             .map(|d| d.color_type().has_alpha())

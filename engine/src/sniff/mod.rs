@@ -26,58 +26,12 @@ use self::tiff::tiff_header;
 use self::webp::webp_header;
 pub(crate) use self::tiff::{tiff_orientation, tiff_short_entry};
 
-/// Image types accepted as originals.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum InputFormat { Jpeg, Png, Webp, Gif, Tiff, Bmp, Avif }
+pub use crate::source::{InputFormat, SourceInfo};
 
-/// Facts read from the header without decoding pixels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SourceInfo {
-    pub format: InputFormat,
-    pub width: u32,
-    pub height: u32,
-    /// EXIF orientation 1..=8 (1 when absent).
-    pub orientation: u8,
-    pub has_alpha: bool,
-    /// Frames of an animated GIF, WebP or APNG as its headers declare them; 1 for a still image.
-    pub frames: u32,
-    /// How many times an animation plays, 0 meaning forever (WebP's and APNG's convention; a GIF's
-    /// NETSCAPE repeat count n is n + 1 plays, and a GIF without one plays once).
-    pub plays: u32,
-}
+/// The default input cap (the limits table's `upload.max_pixels`).
+pub const DEFAULT_MAX_INPUT_PIXELS: u64 = crate::limits::INPUT_PIXELS.default;
 
-impl SourceInfo {
-    /// What the planner needs from these facts.
-    pub fn facts(&self) -> crate::plan::SourceFacts {
-        crate::plan::SourceFacts {
-            width: self.width,
-            height: self.height,
-            orientation: self.orientation,
-            has_alpha: self.has_alpha,
-            format: self.format,
-            frames: self.frames,
-        }
-    }
-}
-
-/// The default input cap: 100 megapixels.
-pub const DEFAULT_MAX_INPUT_PIXELS: u64 = 100_000_000;
-
-/// Caps on an animated source, judged from its headers before any decode, so a frame bomb costs a
-/// header walk (config `upload.max_frames` and `upload.max_animation_pixels`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AnimationLimits {
-    /// Most frames an animation may declare.
-    pub max_frames: u32,
-    /// Most pixels over all frames: canvas width x height x frames, what a full decode composes.
-    pub max_pixels: u64,
-}
-
-impl Default for AnimationLimits {
-    fn default() -> Self {
-        AnimationLimits { max_frames: 500, max_pixels: 300_000_000 }
-    }
-}
+pub use crate::budget::AnimationLimits;
 
 /// Header facts the decoder needs beyond `SourceInfo`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
