@@ -811,7 +811,7 @@ mod tests {
     fn a_read_that_overlapped_a_write_is_not_left_cached() {
         let (_d, s, alice, _) = setup();
         let id = PublicId::parse("race/x").unwrap();
-        let public = FieldChanges { visibility: Some(Visibility::Public), ..Default::default() };
+        let public = AssetFields { visibility: Some(Visibility::Public), ..Default::default() };
         s.commit_upload(&alice, &id, &public, &original("a.png"), false).unwrap();
         s.get(id.as_str()).unwrap();
         assert!(s.cached(id.as_str()).is_some(), "a read with no write beside it is cached");
