@@ -149,14 +149,9 @@ fn jpeg_is_complete(b: &[u8]) -> bool {
 fn first_sos(b: &[u8]) -> Option<usize> {
     let mut i = 2;
     loop {
-        // Markers may be preceded by any number of 0xFF fill bytes.
-        while b.get(i) == Some(&0xFF) && b.get(i + 1) == Some(&0xFF) {
-            i += 1;
-        }
-        if *b.get(i)? != 0xFF {
-            return None;
-        }
-        match *b.get(i + 1)? {
+        let (at, marker) = crate::jpeg_scans::marker_at(b, i)?;
+        i = at;
+        match marker {
             0xDA => return Some(i),
             0x01 | 0xD0..=0xD8 => i += 2,
             _ => i += 2 + usize::from(u16::from_be_bytes([*b.get(i + 2)?, *b.get(i + 3)?])),

@@ -9,6 +9,7 @@
 //! scale 1/8 (`tests::equals_libjpeg_at_an_eighth`). Anything else (4:2:0, whose chroma libjpeg
 //! reads through a 2x2 IDCT; CMYK; RGB-coded; arithmetic coding) returns `None` and goes to libjpeg.
 
+use crate::jpeg_scans::{entropy_end, marker_at};
 use crate::EngineError;
 
 fn corrupt(what: &str) -> EngineError {
@@ -104,17 +105,6 @@ impl<'a> Bits<'a> {
     }
 }
 
-/// Where the entropy-coded data starting at `i` ends: the first marker that is not a restart.
-fn scan_end(b: &[u8], mut i: usize) -> usize {
-    while i + 1 < b.len() {
-        if b[i] == 0xFF && b[i + 1] != 0 && !(0xD0..=0xD7).contains(&b[i + 1]) {
-            return i;
-        }
-        i += 1;
-    }
-    b.len()
-}
-
 struct Component {
     id: u8,
     h: usize,
@@ -150,13 +140,8 @@ pub(crate) fn decode_eighth(bytes: &[u8], max_pixels: u64) -> Option<Result<Eigh
     }
     let mut i = 2;
     loop {
-        while bytes.get(i) == Some(&0xFF) && bytes.get(i + 1) == Some(&0xFF) {
-            i += 1;
-        }
-        if *bytes.get(i)? != 0xFF {
-            return None;
-        }
-        let marker = *bytes.get(i + 1)?;
+        let (at, marker) = marker_at(bytes, i)?;
+        i = at;
         if marker == 0xD9 {
             break;
         }
@@ -238,7 +223,7 @@ pub(crate) fn decode_eighth(bytes: &[u8], max_pixels: u64) -> Option<Result<Eigh
                 let sel = body.get(1..1 + 2 * ns)?;
                 let spectral = body.get(1 + 2 * ns..4 + 2 * ns)?;
                 let (ss, ah, al) = (spectral[0], spectral[2] >> 4, u32::from(spectral[2] & 15));
-                let end = scan_end(bytes, i);
+                let end = entropy_end(bytes, i).unwrap_or(bytes.len());
                 if ss == 0 {
                     let mut scan = Vec::with_capacity(ns);
                     for s in sel.chunks_exact(2) {

@@ -41,9 +41,22 @@ fn idct_size_at_eighth(h: u8, v: u8, max_h: u8, max_v: u8) -> u32 {
     s
 }
 
+/// The marker at `i`, after any 0xFF fill bytes: where its 0xFF is and its code, or `None` when the
+/// bytes there are not a marker. The one marker step of every JPEG walk (sniff excepted: it keeps
+/// its own header-only reader).
+pub(crate) fn marker_at(b: &[u8], mut i: usize) -> Option<(usize, u8)> {
+    while b.get(i) == Some(&0xFF) && b.get(i + 1) == Some(&0xFF) {
+        i += 1;
+    }
+    if *b.get(i)? != 0xFF {
+        return None;
+    }
+    Some((i, *b.get(i + 1)?))
+}
+
 /// End of the entropy-coded data that starts at `from`: the first 0xFF not followed by a stuffed
 /// 0x00 or a restart marker.
-fn entropy_end(b: &[u8], mut from: usize) -> Option<usize> {
+pub(crate) fn entropy_end(b: &[u8], mut from: usize) -> Option<usize> {
     loop {
         let i = from + b.get(from..)?.iter().position(|&x| x == 0xFF)?;
         match *b.get(i + 1)? {
@@ -67,14 +80,8 @@ pub(crate) fn prune_for_shrink(bytes: &[u8], shrink: u32) -> Option<Vec<u8>> {
     let mut dropped = false;
     let mut i = 2;
     loop {
-        // Markers may be preceded by 0xFF fill bytes.
-        while bytes.get(i) == Some(&0xFF) && bytes.get(i + 1) == Some(&0xFF) {
-            i += 1;
-        }
-        if *bytes.get(i)? != 0xFF {
-            return None;
-        }
-        let marker = *bytes.get(i + 1)?;
+        let (at, marker) = marker_at(bytes, i)?;
+        i = at;
         if marker == 0xD9 {
             out.extend_from_slice(&[0xFF, 0xD9]);
             return dropped.then_some(out);
